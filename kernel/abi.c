@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The parts of the ioctl ABI that do not touch memory management: checks of
+ * reserved fields and the version query.
+ */
+#include <linux/string.h>
+#include <generated/utsrelease.h>
+#include <kunit/visibility.h>
+
+#include "mlockdev.h"
+
+/* Features this build of the module implements. */
+#define MLOCKDEV_FEATURES	MLOCKDEV_FEAT_VERSION
+
+/**
+ * mlockdev_reserved_is_zero - check that a reserved ABI field is all zero
+ * @field: the field, in kernel memory
+ * @size: its size in bytes
+ *
+ * Return: true if every byte is zero.  Callers fail the ioctl with -EINVAL
+ * otherwise, so that a later ABI can give the field a meaning.
+ */
+bool mlockdev_reserved_is_zero(const void *field, size_t size)
+{
+	return !memchr_inv(field, 0, size);
+}
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_reserved_is_zero);
+
+/**
+ * mlockdev_ioctl_version - MLOCKDEV_IOC_VERSION
+ * @arg: kernel copy of the caller's struct mlockdev_version
+ *
+ * Return: 0 with @arg filled in, or -EINVAL for non-zero input fields.
+ */
+long mlockdev_ioctl_version(void *arg)
+{
+	struct mlockdev_version *ver = arg;
+
+	if (ver->flags ||
+	    !mlockdev_reserved_is_zero(&ver->reserved0, sizeof(ver->reserved0)) ||
+	    !mlockdev_reserved_is_zero(ver->reserved, sizeof(ver->reserved)))
+		return -EINVAL;
+
+	memset(ver, 0, sizeof(*ver));
+	ver->abi_major = MLOCKDEV_ABI_MAJOR;
+	ver->abi_minor = MLOCKDEV_ABI_MINOR;
+	ver->features = MLOCKDEV_FEATURES;
+	strscpy(ver->kernel_release, UTS_RELEASE, sizeof(ver->kernel_release));
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_version);

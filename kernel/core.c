@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mlockdev core: the misc device and the ioctl dispatcher.
+ *
+ * Every ioctl takes a fixed-size struct.  The dispatcher copies it in,
+ * calls the handler on the kernel copy and, for _IOWR commands, copies it
+ * back.  Handlers never see user pointers, so each one can be read (and
+ * unit-tested) as plain C on a struct.
+ *
+ * The device holds no per-open state: every call acts on current->mm with
+ * current's credentials and rlimits at the time of the call, exactly like
+ * the system calls it reimplements.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <kunit/visibility.h>
+
+#include "mlockdev.h"
+
+struct mlockdev_ioctl_desc {
+	unsigned int cmd;
+	long (*handler)(void *arg);
+};
+
+static const struct mlockdev_ioctl_desc mlockdev_ioctls[] = {
+	{ MLOCKDEV_IOC_VERSION, mlockdev_ioctl_version },
+};
+
+/* Large enough for the argument of any command in mlockdev_ioctls[]. */
+union mlockdev_ioctl_arg {
+	struct mlockdev_version version;
+	struct mlockdev_lockall lockall;
+	struct mlockdev_unlockall unlockall;
+};
+
+static const struct mlockdev_ioctl_desc *mlockdev_find_ioctl(unsigned int cmd)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(mlockdev_ioctls); i++)
+		if (mlockdev_ioctls[i].cmd == cmd)
+			return &mlockdev_ioctls[i];
+	return NULL;
+}
+
+/**
+ * mlockdev_ioctl - dispatch one ioctl on /dev/mlockdev
+ * @file: the open device (unused: there is no per-open state)
+ * @cmd: MLOCKDEV_IOC_*
+ * @arg: user address of the command's struct
+ *
+ * Return: the handler's result, -ENOTTY for an unknown command, -EFAULT if
+ * the struct cannot be copied in or out.
+ */
+VISIBLE_IF_KUNIT long mlockdev_ioctl(struct file *file, unsigned int cmd,
+				     unsigned long arg)
+{
+	const struct mlockdev_ioctl_desc *desc = mlockdev_find_ioctl(cmd);
+	void __user *uarg = (void __user *)arg;
+	union mlockdev_ioctl_arg karg;
+	size_t size = _IOC_SIZE(cmd);
+	long ret;
+
+	if (!desc)
+		return -ENOTTY;
+	if (WARN_ON_ONCE(size > sizeof(karg)))
+		return -ENOTTY;
+
+	if (copy_from_user(&karg, uarg, size))
+		return -EFAULT;
+
+	ret = desc->handler(&karg);
+
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &karg, size))
+		return -EFAULT;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl);
+
+static const struct file_operations mlockdev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= mlockdev_ioctl,
+	/* Every argument has the same layout for 32-bit callers. */
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice mlockdev_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= MLOCKDEV_DEVICE_NAME,
+	.fops	= &mlockdev_fops,
+	/*
+	 * Open to every user: the ioctls apply the same permission and
+	 * rlimit checks as the system calls, against the caller.
+	 */
+	.mode	= 0666,
+};
+
+static int __init mlockdev_init(void)
+{
+	int ret;
+
+	/* The ABI promises identical layouts for 32- and 64-bit callers. */
+	BUILD_BUG_ON(sizeof(struct mlockdev_version) != 128);
+	BUILD_BUG_ON(sizeof(struct mlockdev_lockall) != 32);
+	BUILD_BUG_ON(sizeof(struct mlockdev_unlockall) != 32);
+
+	ret = misc_register(&mlockdev_misc);
+	if (ret) {
+		pr_err("cannot register /dev/%s: %d\n", MLOCKDEV_DEVICE_NAME,
+		       ret);
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit mlockdev_exit(void)
+{
+	misc_deregister(&mlockdev_misc);
+}
+
+module_init(mlockdev_init);
+module_exit(mlockdev_exit);
+
+MODULE_DESCRIPTION("mlockall(2)/munlockall(2) reimplemented behind /dev/mlockdev");
+MODULE_LICENSE("GPL");
