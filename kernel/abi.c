@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The parts of the ioctl ABI that do not touch memory management: checks of
- * reserved fields and the version query.
+ * The ioctl structs: checks of reserved fields, the version query, and the
+ * unpacking of LOCK_ALL/UNLOCK_ALL into mlockall()/munlockall() calls.
  */
 #include <linux/string.h>
 #include <generated/utsrelease.h>
@@ -10,7 +10,8 @@
 #include "mlockdev.h"
 
 /* Features this build of the module implements. */
-#define MLOCKDEV_FEATURES	MLOCKDEV_FEAT_VERSION
+#define MLOCKDEV_FEATURES	(MLOCKDEV_FEAT_VERSION | MLOCKDEV_FEAT_LOCK_ALL | \
+				 MLOCKDEV_FEAT_UNLOCK_ALL | MLOCKDEV_FEAT_STATS)
 
 /**
  * mlockdev_reserved_is_zero - check that a reserved ABI field is all zero
@@ -49,3 +50,41 @@ long mlockdev_ioctl_version(void *arg)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_version);
+
+/**
+ * mlockdev_ioctl_lock_all - MLOCKDEV_IOC_LOCK_ALL
+ * @arg: kernel copy of the caller's struct mlockdev_lockall
+ *
+ * Return: -EINVAL for non-zero reserved fields, else what mlockall() with
+ * the same flags returns (as a negative errno).
+ */
+long mlockdev_ioctl_lock_all(void *arg)
+{
+	struct mlockdev_lockall *la = arg;
+
+	if (!mlockdev_reserved_is_zero(&la->reserved0, sizeof(la->reserved0)) ||
+	    !mlockdev_reserved_is_zero(la->reserved, sizeof(la->reserved)))
+		return -EINVAL;
+	/* mlockall() takes an int: bit 31 makes it negative, hence invalid. */
+	return mlockdev_lockall((int)la->flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_lock_all);
+
+/**
+ * mlockdev_ioctl_unlock_all - MLOCKDEV_IOC_UNLOCK_ALL
+ * @arg: kernel copy of the caller's struct mlockdev_unlockall
+ *
+ * Return: -EINVAL for non-zero flags or reserved fields, else what
+ * munlockall() returns.
+ */
+long mlockdev_ioctl_unlock_all(void *arg)
+{
+	struct mlockdev_unlockall *ua = arg;
+
+	if (ua->flags ||
+	    !mlockdev_reserved_is_zero(&ua->reserved0, sizeof(ua->reserved0)) ||
+	    !mlockdev_reserved_is_zero(ua->reserved, sizeof(ua->reserved)))
+		return -EINVAL;
+	return mlockdev_unlockall();
+}
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_unlock_all);

@@ -3,14 +3,177 @@
  * Every difference between the kernels mlockdev supports (6.1 and 6.12)
  * lives here, behind names that say what they do.  The rest of the module
  * is written once, against these names, with no version checks of its own.
+ *
+ * Each block says which kernel change it follows, so that supporting a new
+ * kernel means reading this file and nothing else.
  */
 #ifndef _MLOCKDEV_COMPAT_H
 #define _MLOCKDEV_COMPAT_H
 
-#include <linux/version.h>
+#include <linux/mm.h>
+#include <linux/pagevec.h>
+
+/*
+ * The version of the kernel being built against, from Kbuild's VERSION and
+ * PATCHLEVEL (see kernel/Kbuild), as one number to compare with.
+ */
+#define MLOCKDEV_KERNEL_AT_LEAST(major, minor)				\
+	(MLOCKDEV_KERNEL_VERSION * 256 + MLOCKDEV_KERNEL_PATCHLEVEL >=	\
+	 (major) * 256 + (minor))
+
+/*
+ * The two lock bits of vm_flags and mm->def_flags.  6.1 only has the
+ * complement, VM_LOCKED_CLEAR_MASK.
+ */
+#define MLOCKDEV_VM_LOCKED_MASK		(VM_LOCKED | VM_LOCKONFAULT)
+
+/*
+ * VM_DROPPABLE (6.11) marks memory the kernel may free under pressure;
+ * mlock never locks it.  Older kernels have no such VMAs.
+ */
+#ifdef VM_DROPPABLE
+#define MLOCKDEV_VM_DROPPABLE		VM_DROPPABLE
+#else
+#define MLOCKDEV_VM_DROPPABLE		VM_NONE
+#endif
+
+/**
+ * mlockdev_vma_write_flags - publish new vm_flags of a VMA
+ * @vma: the VMA, its mm's mmap_lock held for writing
+ * @flags: the new flags
+ *
+ * Page faults under the per-VMA lock (6.4+) must not run while the flags
+ * change, so the VMA is write-locked first; it stays so until the mmap lock
+ * is released.  The store is WRITE_ONCE because rmap walkers (reclaim) read
+ * vm_flags without the mmap lock.  Before 6.4 vm_flags was a plain field.
+ */
+static inline void mlockdev_vma_write_flags(struct vm_area_struct *vma,
+					    vm_flags_t flags)
+{
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 4)
+	vma_start_write(vma);
+	vm_flags_reset_once(vma, flags);
+#else
+	WRITE_ONCE(vma->vm_flags, flags);
+#endif
+}
+
+/**
+ * mlockdev_vma_locked_delta_pages - size of a VMA as mlock accounts it
+ * @vma: the VMA
+ *
+ * mlock_fixup() on 6.1 keeps the page count in an int, so a VMA of 8 TiB
+ * or more is accounted modulo 2^32 pages (sign-extended); 6.12 uses a long.
+ * mlockdev reproduces whichever the running kernel does, because munmap
+ * and exit later subtract from the same mm->locked_vm.
+ */
+static inline long mlockdev_vma_locked_delta_pages(struct vm_area_struct *vma)
+{
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 12)
+	return (long)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
+#else
+	return (int)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
+#endif
+}
+
+/**
+ * mlockdev_gup_present - get the pages already present at @start
+ * @start: user address in current->mm, page aligned
+ * @nr_pages: how many pages to look at
+ * @pages: receives one reference per page returned
+ *
+ * Never faults (FOLL_NOFAULT), so it may run under the mmap write lock.
+ * FOLL_FORCE reaches PROT_NONE mappings (through VM_MAYREAD) and, on 6.1,
+ * NUMA-hinting PTEs.  get_user_pages() lost its vmas argument in 6.5.
+ *
+ * Return: the number of pages returned from @start on (stopping at the
+ * first hole), or a negative errno when there is none at @start.
+ */
+static inline long mlockdev_gup_present(unsigned long start,
+					unsigned long nr_pages,
+					struct page **pages)
+{
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 5)
+	return get_user_pages(start, nr_pages, FOLL_NOFAULT | FOLL_FORCE,
+			      pages);
+#else
+	return get_user_pages(start, nr_pages, FOLL_NOFAULT | FOLL_FORCE,
+			      pages, NULL);
+#endif
+}
+
+/**
+ * mlockdev_lru_drain_local - lru_add_drain() through an exported door
+ *
+ * lru_add_drain() (which also drains this CPU's mlock batch) is not
+ * exported, but releasing a batch that was never drained calls it first.
+ * struct pagevec and __pagevec_release() gave way to the folio_batch
+ * versions in 6.5.
+ */
+static inline void mlockdev_lru_drain_local(void)
+{
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 5)
+	struct folio_batch empty;
+
+	folio_batch_init(&empty);
+	__folio_batch_release(&empty);
+#else
+	struct pagevec empty;
+
+	pagevec_init(&empty);
+	__pagevec_release(&empty);
+#endif
+}
+
+/*
+ * Since 6.7 mlock_pte_range() also mlocks large folios mapped by PTEs, when
+ * the whole folio lies in the range and is mapped by consecutive PTEs.
+ * Before that (6.1), only PMD-mapped THPs were mlocked; PTE-mapped compound
+ * pages were skipped both ways.
+ */
+/**
+ * mlockdev_mapped_large_folio_mlockable - may mlock mark this large folio?
+ * @folio: a large folio mapped whole, in order, inside one PMD range
+ * @pmdp: the PMD of that range
+ *
+ * Since 6.7 mlock_pte_range() also mlocks large folios mapped by PTEs when
+ * they are mapped whole inside the range walked.  Before that (6.1) only a
+ * PMD-mapped THP was mlocked and PTE-mapped compound pages were skipped.
+ * The PMD is read again here because a THP may have been split since the
+ * range was looked at.
+ */
+static inline bool mlockdev_mapped_large_folio_mlockable(struct folio *folio,
+							 pmd_t *pmdp)
+{
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 7)
+	return true;
+#else
+	pmd_t pmd = READ_ONCE(*pmdp);
+
+	return pmd_trans_huge(pmd) && pmd_pfn(pmd) == folio_pfn(folio);
+#endif
+}
+
+/**
+ * mlockdev_populate_gup_flags - how populate faults a VMA in
+ * @vm_flags: the VMA's flags; the VMA is accessible (not PROT_NONE)
+ *
+ * Private writable mappings are write-faulted, which breaks copy-on-write
+ * up front.  Others are read-faulted with FOLL_FORCE, for write-only or
+ * exec-only mappings.  6.1 also adds FOLL_FORCE to the write case.
+ */
+static inline unsigned int mlockdev_populate_gup_flags(vm_flags_t vm_flags)
+{
+	bool cow = (vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 12)
+	return cow ? FOLL_WRITE : FOLL_FORCE;
+#else
+	return cow ? FOLL_WRITE | FOLL_FORCE : FOLL_FORCE;
+#endif
+}
 
 /* kunit_vm_mmap() lets a KUnit test own user memory (6.10+). */
-#define MLOCKDEV_HAVE_KUNIT_VM_MMAP \
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0))
+#define MLOCKDEV_HAVE_KUNIT_VM_MMAP	MLOCKDEV_KERNEL_AT_LEAST(6, 10)
 
 #endif /* _MLOCKDEV_COMPAT_H */

@@ -15,6 +15,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -22,13 +23,25 @@
 
 #include "mlockdev.h"
 
+/* Which counters of stats.c a command feeds. */
+enum mlockdev_counted {
+	MLOCKDEV_NOT_COUNTED,
+	MLOCKDEV_COUNTED_LOCK,
+	MLOCKDEV_COUNTED_UNLOCK,
+};
+
 struct mlockdev_ioctl_desc {
 	unsigned int cmd;
 	long (*handler)(void *arg);
+	enum mlockdev_counted counted;
 };
 
 static const struct mlockdev_ioctl_desc mlockdev_ioctls[] = {
-	{ MLOCKDEV_IOC_VERSION, mlockdev_ioctl_version },
+	{ MLOCKDEV_IOC_VERSION, mlockdev_ioctl_version, MLOCKDEV_NOT_COUNTED },
+	{ MLOCKDEV_IOC_LOCK_ALL, mlockdev_ioctl_lock_all,
+	  MLOCKDEV_COUNTED_LOCK },
+	{ MLOCKDEV_IOC_UNLOCK_ALL, mlockdev_ioctl_unlock_all,
+	  MLOCKDEV_COUNTED_UNLOCK },
 };
 
 /* Large enough for the argument of any command in mlockdev_ioctls[]. */
@@ -48,6 +61,28 @@ static const struct mlockdev_ioctl_desc *mlockdev_find_ioctl(unsigned int cmd)
 	return NULL;
 }
 
+/* Copy the struct in, run the handler, copy the struct back if asked. */
+static long mlockdev_call(const struct mlockdev_ioctl_desc *desc,
+			  unsigned int cmd, void __user *uarg)
+{
+	union mlockdev_ioctl_arg karg;
+	size_t size = _IOC_SIZE(cmd);
+	long ret;
+
+	if (WARN_ON_ONCE(size > sizeof(karg)))
+		return -ENOTTY;
+
+	if (copy_from_user(&karg, uarg, size))
+		return -EFAULT;
+
+	ret = desc->handler(&karg);
+
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &karg, size))
+		return -EFAULT;
+	return ret;
+}
+
 /**
  * mlockdev_ioctl - dispatch one ioctl on /dev/mlockdev
  * @file: the open device (unused: there is no per-open state)
@@ -62,23 +97,18 @@ VISIBLE_IF_KUNIT long mlockdev_ioctl(struct file *file, unsigned int cmd,
 {
 	const struct mlockdev_ioctl_desc *desc = mlockdev_find_ioctl(cmd);
 	void __user *uarg = (void __user *)arg;
-	union mlockdev_ioctl_arg karg;
-	size_t size = _IOC_SIZE(cmd);
+	u64 start;
 	long ret;
 
 	if (!desc)
 		return -ENOTTY;
-	if (WARN_ON_ONCE(size > sizeof(karg)))
-		return -ENOTTY;
+	if (desc->counted == MLOCKDEV_NOT_COUNTED)
+		return mlockdev_call(desc, cmd, uarg);
 
-	if (copy_from_user(&karg, uarg, size))
-		return -EFAULT;
-
-	ret = desc->handler(&karg);
-
-	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &karg, size))
-		return -EFAULT;
+	start = ktime_get_ns();
+	ret = mlockdev_call(desc, cmd, uarg);
+	mlockdev_stat_call(desc->counted == MLOCKDEV_COUNTED_LOCK, ret,
+			   ktime_get_ns() - start);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl);
@@ -100,6 +130,7 @@ static struct miscdevice mlockdev_misc = {
 	 * rlimit checks as the system calls, against the caller.
 	 */
 	.mode	= 0666,
+	.groups	= mlockdev_attr_groups,
 };
 
 static int __init mlockdev_init(void)
