@@ -173,6 +173,23 @@ static inline unsigned int mlockdev_populate_gup_flags(vm_flags_t vm_flags)
 #endif
 }
 
+/**
+ * mlockdev_vma_init_flags - set the flags of a VMA nobody else can see yet
+ * @vma: a VMA built by a test, not in any mm
+ * @flags: its flags
+ *
+ * vm_flags became read-only outside its accessors in 6.3.
+ */
+static inline void mlockdev_vma_init_flags(struct vm_area_struct *vma,
+					   vm_flags_t flags)
+{
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 3)
+	vm_flags_init(vma, flags);
+#else
+	vma->vm_flags = flags;
+#endif
+}
+
 /* kunit_vm_mmap() lets a KUnit test own user memory (6.10+). */
 #define MLOCKDEV_HAVE_KUNIT_VM_MMAP	MLOCKDEV_KERNEL_AT_LEAST(6, 10)
 

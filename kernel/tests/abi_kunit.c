@@ -6,7 +6,6 @@
 #include <kunit/test.h>
 #include <linux/fs.h>
 #include <linux/mman.h>
-#include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <generated/utsrelease.h>
@@ -146,7 +145,3 @@ static struct kunit_suite abi_suite = {
 };
 
 kunit_test_suites(&abi_suite);
-
-MODULE_DESCRIPTION("KUnit tests for mlockdev");
-MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
