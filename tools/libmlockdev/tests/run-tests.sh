@@ -1,0 +1,315 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Host tests of libmlockdev, the preload shim and the --wrap static path,
+# against a fake device (tests/fakedev.c): no module, no VM, no root.
+# Prints TAP and a closing "N passed, N failed" line; exits 1 on failure.
+#
+#   O=build SRCDIR=. sh tests/run-tests.sh [NAME-GLOB]
+set -u
+
+: "${O:?O= the build directory}" "${SRCDIR:?SRCDIR= the source directory}"
+T=$O/tests
+FAKE=$T/libfakedev.so
+SHIM=$O/libmlockdev-preload.so
+ONLY=${1:-*}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlockdev-check.XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT INT TERM
+
+n=0 passed=0 failed=0 skipped=0
+results=$WORK/results
+: > "$results"
+
+# The fake device and its log, fresh for every test.
+DEV=$WORK/dev
+LOG=$WORK/log
+fresh() {
+	rm -f "$LOG" "$WORK/out" "$WORK/err"
+	: > "$DEV"
+}
+
+# run_test NAME FUNCTION: FUNCTION returns 0 (pass), 1 (fail), 77 (skip:
+# reason in $skip_reason).  Its diagnostics go to $WORK/diag.
+run_test() {
+	# shellcheck disable=SC2254
+	case $1 in $ONLY) ;; *) return ;; esac
+	n=$((n + 1))
+	fresh
+	skip_reason=
+	: > "$WORK/diag"
+	"$2" > "$WORK/diag" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "ok $n $1" >> "$results"
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "ok $n $1 # SKIP $skip_reason" >> "$results"
+	else
+		failed=$((failed + 1))
+		sed 's/^/# /' "$WORK/diag" >> "$results"
+		[ -f "$LOG" ] && sed 's/^/# log: /' "$LOG" >> "$results"
+		echo "not ok $n $1" >> "$results"
+	fi
+}
+
+fail() { echo "FAIL: $*"; return 1; }
+
+# with_fake CMD...: run CMD against the fake device.
+with_fake() {
+	env MLOCKDEV_DEVICE="$DEV" FAKEDEV_PATH="$DEV" FAKEDEV_LOG="$LOG" \
+		LD_PRELOAD="$FAKE${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+}
+
+# with_shim CMD...: same, with the preload shim in front.
+with_shim() {
+	env MLOCKDEV_DEVICE="$DEV" FAKEDEV_PATH="$DEV" FAKEDEV_LOG="$LOG" \
+		LD_PRELOAD="$SHIM:$FAKE" "$@"
+}
+
+# Number of log lines matching a regex (0 when there is no log).
+loglines() {
+	if [ -f "$LOG" ]; then grep -c -e "$1" "$LOG"; else echo 0; fi
+}
+
+# --- the library against the fake device ---------------------------------
+
+lib_case() {
+	with_fake "$@"
+}
+t_success()   { lib_case "$T/test_lib" success; }
+t_flags()     { lib_case "$T/test_lib" flags; }
+t_errors()    { lib_case "$T/test_lib" errors; }
+t_race()      { FAKEDEV_OPEN_DELAY_MS=100 lib_case "$T/test_lib" race; }
+t_fork()      { lib_case "$T/test_lib" fork; }
+t_fork_race() { FAKEDEV_OPEN_DELAY_MS=300 lib_case "$T/test_lib" fork-race; }
+t_exec()      { lib_case "$T/test_lib" exec; }
+t_reopen()    { lib_case "$T/test_lib" reopen; }
+t_parse()     { lib_case "$T/test_lib" parse; }
+t_nodev() {
+	rm -f "$DEV"
+	lib_case "$T/test_lib" nodev
+}
+t_isdir() {
+	env MLOCKDEV_DEVICE=/ LD_PRELOAD="$FAKE" FAKEDEV_PATH=/ \
+		"$T/test_lib" isdir
+}
+
+# --- what the shared objects export ----------------------------------------
+
+defined_syms() {
+	nm -D --defined-only "$1" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' '
+}
+t_exports() {
+	want="__wrap_mlockall@@MLOCKDEV_1 __wrap_munlockall@@MLOCKDEV_1 mlockdev_device_path@@MLOCKDEV_1 mlockdev_flags_from_string@@MLOCKDEV_1 mlockdev_lockall@@MLOCKDEV_1 mlockdev_query@@MLOCKDEV_1 mlockdev_unlockall@@MLOCKDEV_1 "
+	got=$(defined_syms "$O/libmlockdev.so")
+	[ "$got" = "$want" ] || fail "libmlockdev.so exports: $got" || return 1
+	soname=$(readelf -d "$O/libmlockdev.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+	[ "$soname" = libmlockdev.so.1 ] || fail "soname '$soname'" || return 1
+	got=$(defined_syms "$SHIM")
+	[ "$got" = "mlockall munlockall " ] || fail "shim exports: $got"
+}
+
+# --- the preload shim ------------------------------------------------------
+
+t_shim_calls() {
+	with_shim "$T/test_prog" lock 3 unlock lock 0x5 > "$WORK/out" || return 1
+	cat "$WORK/out"
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "lock" || return 1
+	grep -qx 'munlockall() = 0 errno=SENTINEL' "$WORK/out" || fail "unlock" || return 1
+	pid=$(sed -n 's/^main pid=//p' "$LOG")
+	[ "$(loglines "pid=$pid .*req=LOCK_ALL .* flags=0x3 ")" = 1 ] || fail "no LOCK_ALL 0x3" || return 1
+	[ "$(loglines "pid=$pid .*req=LOCK_ALL .* flags=0x5 ")" = 1 ] || fail "no LOCK_ALL 0x5" || return 1
+	[ "$(loglines "pid=$pid .*req=UNLOCK_ALL ")" = 1 ] || fail "no UNLOCK_ALL"
+}
+
+# Control: the same program without the shim must not reach the device
+# (shows that t_shim_calls can tell the two apart).
+t_noshim_control() {
+	with_fake "$T/test_prog" lock 3 unlock > "$WORK/out" || return 1
+	[ "$(loglines 'req=')" = 0 ] || fail "ioctl without the shim"
+}
+
+t_shim_errno() {
+	for e in EPERM ENOMEM EINVAL EINTR EFAULT ENOTTY; do
+		FAKEDEV_ERRNO=$e with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" || return 1
+		grep -qx "mlockall(0x3) = -1 errno=$e" "$WORK/out" || fail "$e lock: $(cat "$WORK/out")" || return 1
+		grep -qx "munlockall() = -1 errno=$e" "$WORK/out" || fail "$e unlock: $(cat "$WORK/out")" || return 1
+	done
+}
+
+t_shim_nodev() {
+	rm -f "$DEV"
+	with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" || return 1
+	grep -qx 'mlockall(0x3) = -1 errno=ENODEV' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	grep -qx 'munlockall() = -1 errno=ENODEV' "$WORK/out" || fail "$(cat "$WORK/out")"
+}
+
+# MLOCKDEV_LOCK: LOCK_ALL with the right flags, in the program's own
+# process, before main(); the descriptor is not left open.
+t_shim_lock_env() {
+	for pair in current:0x1 future:0x2 current,future:0x3 \
+	    current,onfault:0x5 onfault,future:0x6 current,future,onfault:0x7; do
+		spec=${pair%%:*} flags=${pair#*:}
+		fresh
+		MLOCKDEV_LOCK=$spec with_shim "$T/test_prog" fds > "$WORK/out" 2> "$WORK/err" ||
+			fail "$spec: exit $?: $(cat "$WORK/err")" || return 1
+		[ -s "$WORK/err" ] && { fail "$spec: stderr: $(cat "$WORK/err")"; return 1; }
+		grep -qx 'fds=0' "$WORK/out" || fail "$spec: descriptor left open: $(cat "$WORK/out")" || return 1
+		pid=$(sed -n 's/^main pid=//p' "$LOG")
+		first=$(sed -n '/req=/{p;q}' "$LOG")
+		case $first in
+		*"pid=$pid "*"req=LOCK_ALL "*" flags=$flags "*) ;;
+		*) fail "$spec: first ioctl: '$first'"; return 1 ;;
+		esac
+		# The lock comes before main's marker line.
+		lockline=$(grep -n 'req=LOCK_ALL' "$LOG" | head -n 1 | cut -d: -f1)
+		mainline=$(grep -n '^main ' "$LOG" | cut -d: -f1)
+		[ "$lockline" -lt "$mainline" ] || fail "$spec: lock after main" || return 1
+	done
+}
+
+t_shim_lock_env_empty() {
+	MLOCKDEV_LOCK= with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err" || return 1
+	[ "$(loglines 'req=')" = 0 ] || fail "ioctl for an empty MLOCKDEV_LOCK"
+}
+
+t_shim_lock_env_bad() {
+	for spec in bogus onfault current, ,future current,,future CURRENT \
+	    'current future' current,bogus; do
+		fresh
+		MLOCKDEV_LOCK=$spec with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err"
+		rc=$?
+		[ $rc -eq 125 ] || fail "'$spec': exit $rc, want 125" || return 1
+		grep -q "invalid MLOCKDEV_LOCK='$spec'" "$WORK/err" || fail "'$spec': stderr: $(cat "$WORK/err")" || return 1
+		[ "$(loglines '^main ')" = 0 ] || fail "'$spec': main() ran" || return 1
+		[ "$(loglines 'req=')" = 0 ] || fail "'$spec': ioctl issued" || return 1
+	done
+}
+
+t_shim_lock_env_fails() {
+	FAKEDEV_ERRNO=ENOMEM MLOCKDEV_LOCK=current with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	[ $rc -eq 125 ] || fail "exit $rc, want 125" || return 1
+	grep -q 'cannot lock memory through .*Cannot allocate memory' "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
+	[ "$(loglines '^main ')" = 0 ] || fail "main() ran" || return 1
+	fresh
+	rm -f "$DEV"
+	MLOCKDEV_LOCK=current with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	[ $rc -eq 125 ] || fail "no device: exit $rc, want 125" || return 1
+	grep -q 'is the mlockdev module loaded' "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
+}
+
+t_shim_debug() {
+	MLOCKDEV_SHIM_DEBUG=1 with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -q 'mlockdev-preload\[[0-9]*\]: mlockall(0x3) = 0$' "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
+	grep -q 'munlockall() = 0$' "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
+	with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	[ -s "$WORK/err" ] && fail "output without MLOCKDEV_SHIM_DEBUG: $(cat "$WORK/err")"
+	return 0
+}
+
+# Real, unmodified Debian programs that call mlockall: their calls reach
+# the device through the shim (the in-VM tests check the effect).
+real_prog() {
+	command -v "$1" > /dev/null 2>&1 || { skip_reason="$1 not installed"; return 77; }
+	shift 0
+	with_shim timeout 60 "$@" > "$WORK/out" 2>&1 || fail "$*: exit $?: $(cat "$WORK/out")" || return 1
+	[ "$(loglines 'req=LOCK_ALL .* flags=0x3 .*ret=0')" = 1 ] || fail "no LOCK_ALL 0x3" || return 1
+	[ "$(loglines 'req=UNLOCK_ALL .*ret=0')" = 1 ] || fail "no UNLOCK_ALL"
+}
+t_cyclictest() { real_prog cyclictest -m -l 5 -i 1000 -q; }
+t_signaltest() { real_prog signaltest -m -l 5 -q; }
+
+# --- the static --wrap path ------------------------------------------------
+
+t_wrap_static() {
+	if readelf -l "$T/test_wrap_static" | grep -q INTERP; then
+		fail "test_wrap_static is not static"; return 1
+	fi
+	"$T/test_wrap_static" || return 1
+	"$T/test_wrap_static" nodev
+}
+
+# --- install, pkg-config, man pages ----------------------------------------
+
+t_install() {
+	st=$WORK/stage
+	make -s -C "$SRCDIR" O="$O" install PREFIX=/usr DESTDIR="$st" > "$WORK/out" 2>&1 ||
+		fail "install: $(cat "$WORK/out")" || return 1
+	for f in usr/lib/libmlockdev.so.1.0.0 usr/lib/libmlockdev.so.1 \
+	    usr/lib/libmlockdev.so usr/lib/libmlockdev.a \
+	    usr/lib/mlockdev/libmlockdev-preload.so usr/lib/pkgconfig/mlockdev.pc \
+	    usr/include/mlockdev/mlockdev.h \
+	    usr/include/mlockdev/uapi/linux/mlockdev.h \
+	    usr/share/man/man3/libmlockdev.3 usr/share/man/man3/mlockdev_lockall.3; do
+		[ -e "$st/$f" ] || fail "missing $f" || return 1
+	done
+	grep -qx 'libdir=/usr/lib' "$st/usr/lib/pkgconfig/mlockdev.pc" || fail "pc libdir" || return 1
+	# Build a user program the documented way, against the staged tree.
+	cat > "$WORK/user.c" <<-'EOC'
+	#include <mlockdev/mlockdev.h>
+	#include <stdio.h>
+	int main(void)
+	{
+		struct mlockdev_info info;
+
+		if (mlockdev_query(&info) || mlockdev_lockall(MCL_CURRENT | MCL_FUTURE) ||
+		    mlockdev_unlockall()) {
+			perror("mlockdev");
+			return 1;
+		}
+		printf("ABI %u.%u\n", info.abi_major, info.abi_minor);
+		return 0;
+	}
+	EOC
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$st PKG_CONFIG_LIBDIR=$st/usr/lib/pkgconfig \
+		pkg-config --cflags --libs mlockdev) || fail "pkg-config" || return 1
+	# shellcheck disable=SC2086
+	${CC:-cc} -Wall -Wextra -Werror -o "$WORK/user" "$WORK/user.c" $flags ||
+		fail "compile with: $flags" || return 1
+	LD_LIBRARY_PATH=$st/usr/lib with_fake "$WORK/user" > "$WORK/out" || fail "run" || return 1
+	grep -qx 'ABI 1.0' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
+	[ "$(loglines 'req=LOCK_ALL')" = 1 ] || fail "no LOCK_ALL"
+}
+
+t_manpages() {
+	for m in "$SRCDIR"/man/*.3; do
+		out=$(LC_ALL=C.UTF-8 groff -man -ww -z "$m" 2>&1)
+		[ -z "$out" ] || fail "$m: $out" || return 1
+	done
+}
+
+echo "TAP version 13"
+run_test lib-success-errno-request t_success
+run_test lib-flags-unchanged t_flags
+run_test lib-errno-propagation t_errors
+run_test lib-open-once-racing-threads t_race
+run_test lib-nodev-enodev-not-cached t_nodev
+run_test lib-open-error-passthrough t_isdir
+run_test lib-fork-child-uses-inherited-fd t_fork
+run_test lib-fork-while-opening t_fork_race
+run_test lib-cloexec-across-exec t_exec
+run_test lib-reopen-closed-or-reused-fd t_reopen
+run_test lib-parse-lock-spec t_parse
+run_test exports-and-soname t_exports
+run_test shim-routes-calls t_shim_calls
+run_test shim-control-without-shim t_noshim_control
+run_test shim-errno-propagation t_shim_errno
+run_test shim-nodev t_shim_nodev
+run_test shim-lock-env-before-main t_shim_lock_env
+run_test shim-lock-env-empty t_shim_lock_env_empty
+run_test shim-lock-env-invalid t_shim_lock_env_bad
+run_test shim-lock-env-lock-fails t_shim_lock_env_fails
+run_test shim-debug t_shim_debug
+run_test shim-cyclictest t_cyclictest
+run_test shim-signaltest t_signaltest
+run_test wrap-static t_wrap_static
+run_test install-pkgconfig t_install
+run_test manpages t_manpages
+echo "1..$n"
+cat "$results"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
