@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mlockdev.  Kbuild reads ./Kbuild, not this file, so the usual
+# "make -C $KDIR M=$PWD" works as for any out-of-tree module; this file only
+# adds shortcuts.  Everything it generates goes under build/.
+#
+#   make [KDIR=DIR]          build the module in place (default: the running
+#                            kernel's /lib/modules/$(uname -r)/build)
+#   make run   [KERNEL=...]  set up, build, boot a test kernel with the module
+#                            loaded and show it next to the real syscall
+#   make check               set up, then every suite on every kernel
+#   make bench [KERNEL=...]  device vs syscall benchmarks (Documentation/performance.rst)
+#   make shell [KERNEL=...]  boot a test kernel to a shell, module loaded
+#   make lint                W=1 + sparse on every kernel, checkpatch --strict
+#   make clean               remove build/ and in-place build products
+#
+# KERNEL is stock-6.12 (default), stock-6.1, debug-6.12, or the path of your
+# own bzImage together with KDIR=its build tree.
+
+KERNEL ?= stock-6.12
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+# A KERNEL that is a file is a developer's own kernel, built against KDIR.
+ifneq ($(wildcard $(KERNEL)),)
+KERNEL_NAME := custom
+BUILD_ARGS := custom $(KDIR)
+VM_ARGS := --kernel-image $(abspath $(KERNEL)) --kdir $(abspath $(KDIR))
+else
+KERNEL_NAME := $(KERNEL)
+BUILD_ARGS := $(KERNEL)
+VM_ARGS := --kernel $(KERNEL)
+endif
+MODULE_DIR := build/$(KERNEL_NAME)/module/kernel
+
+.PHONY: all modules modules_install clean run check bench shell lint setup \
+	demo help
+
+all modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+setup:
+	tools/setup
+
+demo: setup
+	$(MAKE) -C tools/demo
+
+run: setup demo
+	tools/build-module $(BUILD_ARGS)
+	tools/vm/run $(VM_ARGS) --module $(MODULE_DIR)/mlockdev.ko \
+		--add tools/demo/mlockdev-demo:/opt/mlockdev/mlockdev-demo \
+		-- /opt/mlockdev/mlockdev-demo
+
+check:
+	tools/check.py
+
+lint: setup
+	tools/check.py --only build --only lint
+
+shell: setup
+	tools/build-module $(BUILD_ARGS)
+	tools/vm/shell $(VM_ARGS) --module $(MODULE_DIR)/mlockdev.ko
+
+bench: setup
+	tools/bench/run $(VM_ARGS)
+
+clean:
+	rm -rf build
+	-$(MAKE) -C selftests clean
+	-$(MAKE) -C tools/demo clean
+	-$(MAKE) -C tools/libmlockdev clean
+	-$(MAKE) -C tools/mlockdevctl clean
+	find kernel -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
+		-name '*.mod.c' -o -name '.*.cmd' -o -name 'modules.order' | \
+		xargs rm -f
+	rm -f Module.symvers modules.order .module-common.o
+
+help:
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
