@@ -171,12 +171,12 @@ t_shim_lock_env() {
 }
 
 t_shim_lock_env_empty() {
-	MLOCKDEV_LOCK= with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err" || return 1
+	MLOCKDEV_LOCK='' with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err" || return 1
 	[ "$(loglines 'req=')" = 0 ] || fail "ioctl for an empty MLOCKDEV_LOCK"
 }
 
 t_shim_lock_env_bad() {
-	for spec in bogus onfault current, ,future current,,future CURRENT \
+	for spec in bogus onfault 'current,' ,future current,,future CURRENT \
 	    'current future' current,bogus; do
 		fresh
 		MLOCKDEV_LOCK=$spec with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err"

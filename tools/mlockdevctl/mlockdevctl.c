@@ -1,0 +1,1151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mlockdevctl: load, unload and inspect the mlockdev module, and run
+ * programs whose mlockall()/munlockall() go through /dev/mlockdev.
+ *
+ * Exit status: 0 success, 1 failure, 2 usage error; "run" exits with the
+ * command's status (126/127 when it cannot be executed).  Messages go to
+ * stderr as "mlockdevctl: error: ...".  See mlockdevctl(1).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <libkmod.h>
+
+#include <mlockdev/mlockdev.h>
+
+#include "kmoderr.h"
+
+#ifndef MLOCKDEVCTL_VERSION
+#define MLOCKDEVCTL_VERSION "1.0.0"
+#endif
+/* Where "make install" puts the shim; the last place "run" looks. */
+#ifndef MLOCKDEV_PRELOAD_DEFAULT
+#define MLOCKDEV_PRELOAD_DEFAULT "/usr/local/lib/mlockdev/libmlockdev-preload.so"
+#endif
+
+#define PROG		"mlockdevctl"
+#define MODNAME		"mlockdev"
+#define SHIM_NAME	"libmlockdev-preload.so"
+#define SYSFS_DEFAULT	"/sys/class/misc/" MLOCKDEV_DEVICE_NAME
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static int verbose;
+
+/* The counters of the stats directory, in the order they are shown. */
+static const char *const stat_names[] = {
+	"lock_calls", "unlock_calls", "lock_failed", "unlock_failed",
+	"failed_efault", "failed_einval", "failed_eperm", "failed_eintr",
+	"failed_enomem", "failed_other", "pages_populated", "pages_mlocked",
+	"pages_munlocked", "lock_ns", "unlock_ns",
+};
+#define NR_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
+
+static const char *const feature_names[] = {
+	"version", "lock_all", "unlock_all", "stats",
+};
+
+__attribute__((format(printf, 1, 2)))
+static void error(const char *f, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": error: ", stderr);
+	va_start(ap, f);
+	vfprintf(stderr, f, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void warning(const char *f, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": warning: ", stderr);
+	va_start(ap, f);
+	vfprintf(stderr, f, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A usage error: the message, a pointer to --help, exit status 2. */
+__attribute__((format(printf, 2, 3)))
+static int usage_error(const char *cmd, const char *f, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": error: ", stderr);
+	va_start(ap, f);
+	vfprintf(stderr, f, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROG " %s%s--help' for more information.\n",
+		cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+/* getopt_long returned '?' or ':' (opterr is 0 and optstrings start "+:"). */
+static int bad_option(const char *cmd, int o, char **argv)
+{
+	if (o == ':')
+		return usage_error(cmd, "option '%s' needs an argument",
+				   argv[optind - 1]);
+	return usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+}
+
+/* --- help ----------------------------------------------------------------- */
+
+static const char main_help[] =
+"Usage: " PROG " [--verbose] COMMAND [ARGS...]\n"
+"       " PROG " --help | --version\n"
+"\n"
+"Load and inspect the mlockdev module, and run programs whose mlockall(2)\n"
+"and munlockall(2) go through /dev/mlockdev.\n"
+"\n"
+"Commands:\n"
+"  load [PATH.ko | NAME] [PARAM=VALUE...]   load the module (libkmod)\n"
+"  unload [NAME]                            unload it\n"
+"  status [--json]                          module, device, ABI, counters\n"
+"  run [--lock SPEC] -- CMD [ARGS...]       run CMD with the preload shim\n"
+"  help [COMMAND]                           show help for COMMAND\n"
+"\n"
+"Options:\n"
+"  -v, --verbose   also show libkmod's own messages\n"
+"  -h, --help      show this help\n"
+"  -V, --version   show the version\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error; run: the command's.\n"
+"Environment: MLOCKDEV_DEVICE (device, default /dev/mlockdev),\n"
+"MLOCKDEV_PRELOAD (the shim), MLOCKDEV_SYSFS_DIR (default " SYSFS_DEFAULT ").\n"
+"See mlockdevctl(1).\n";
+
+static const char load_help[] =
+"Usage: " PROG " load [PATH.ko | NAME] [PARAM=VALUE...]\n"
+"\n"
+"Load the module with libkmod.  PATH.ko is a module file (an argument\n"
+"with a '/' or ending in .ko, .ko.xz, .ko.zst or .ko.gz); NAME is looked\n"
+"up in the running kernel's module directory (/lib/modules/$(uname -r));\n"
+"with neither, the module named '" MODNAME "' is looked up there.\n"
+"PARAM=VALUE arguments are passed to the module.\n"
+"\n"
+"Every failure says what happened and what to do: already loaded,\n"
+"built for another kernel (naming both releases), unknown symbol,\n"
+"missing CAP_SYS_MODULE, modules_disabled, lockdown, rejected signature.\n"
+"\n"
+"Options:\n"
+"  -h, --help   show this help\n";
+
+static const char unload_help[] =
+"Usage: " PROG " unload [NAME]\n"
+"\n"
+"Unload the module NAME (default '" MODNAME "') with libkmod.  Fails, saying\n"
+"who holds it, while a process has the device open.\n"
+"\n"
+"Options:\n"
+"  -h, --help   show this help\n";
+
+static const char status_help[] =
+"Usage: " PROG " status [--json]\n"
+"\n"
+"Show whether the module is loaded and its refcount, the device node and\n"
+"its mode, the ABI version, features and build release the device reports\n"
+"(VERSION ioctl), and the module's counters (" SYSFS_DEFAULT "/stats).\n"
+"Exits 0 whenever it could report, loaded or not.\n"
+"\n"
+"Options:\n"
+"  --json       one JSON object on stdout (\"loaded\": true/false, ...)\n"
+"  -h, --help   show this help\n";
+
+static const char run_help[] =
+"Usage: " PROG " run [--lock SPEC] [--preload PATH] [--debug] [--] CMD [ARGS...]\n"
+"\n"
+"Execute CMD with the preload shim (" SHIM_NAME ") in front of\n"
+"LD_PRELOAD, so that its own mlockall()/munlockall() calls go through the\n"
+"device.  Refuses to start when the device is missing.  The exit status is\n"
+"CMD's (126: cannot execute, 127: not found).\n"
+"\n"
+"Options:\n"
+"  --lock SPEC     also lock CMD's memory through the device before its\n"
+"                  main() runs: SPEC is a comma-separated list of current,\n"
+"                  future, onfault (with current or future), as for\n"
+"                  mlockall(2); it sets MLOCKDEV_LOCK.  Without --lock,\n"
+"                  MLOCKDEV_LOCK is removed from CMD's environment.\n"
+"  --preload PATH  the shim to use (default: $MLOCKDEV_PRELOAD, else next\n"
+"                  to this program, else " MLOCKDEV_PRELOAD_DEFAULT ")\n"
+"  --debug         the shim logs every call to stderr (MLOCKDEV_SHIM_DEBUG)\n"
+"  -h, --help      show this help\n"
+"\n"
+"The shim works for dynamically linked programs; static programs can be\n"
+"linked with -Wl,--wrap=mlockall -Wl,--wrap=munlockall -lmlockdev.\n";
+
+static const char help_help[] =
+"Usage: " PROG " help [COMMAND]\n"
+"\n"
+"Show the help of COMMAND, or the list of commands.\n";
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static int cmd_load(int argc, char **argv);
+static int cmd_unload(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
+static int cmd_run(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "load", cmd_load, load_help },
+	{ "unload", cmd_unload, unload_help },
+	{ "status", cmd_status, status_help },
+	{ "run", cmd_run, run_help },
+	{ "help", cmd_help, help_help },
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * Options common to the simple commands: -h/--help only, plus what the
+ * caller adds.  Returns the getopt result or -1 at the end.
+ */
+#define HELP_OPT { "help", no_argument, NULL, 'h' }
+
+static int cmd_help(int argc, char **argv)
+{
+	static const struct option opts[] = { HELP_OPT, { 0 } };
+	const struct command *c;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (o == 'h') {
+			fputs(help_help, stdout);
+			return EXIT_OK;
+		}
+		return bad_option("help", o, argv);
+	}
+	if (optind == argc) {
+		fputs(main_help, stdout);
+		return EXIT_OK;
+	}
+	if (argc - optind > 1)
+		return usage_error("help", "too many arguments");
+	c = find_command(argv[optind]);
+	if (!c)
+		return usage_error("help", "unknown command '%s'", argv[optind]);
+	fputs(c->help, stdout);
+	return EXIT_OK;
+}
+
+/* --- facts about the system ------------------------------------------------ */
+
+static const char *running_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		return NULL;
+	return u.release;
+}
+
+/* Does this process have CAP_SYS_MODULE in its effective set? */
+static int have_cap_sys_module(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	return !!(data[CAP_SYS_MODULE / 32].effective &
+		  (1u << (CAP_SYS_MODULE % 32)));
+}
+
+static int read_small_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int modules_disabled(void)
+{
+	char buf[16];
+
+	if (read_small_file("/proc/sys/kernel/modules_disabled", buf, sizeof(buf)))
+		return -1;
+	return atoi(buf);
+}
+
+/* The active lockdown mode: "[none] integrity confidentiality" -> "none". */
+static const char *lockdown_mode(void)
+{
+	static char mode[32];
+	char buf[128], *b, *e;
+
+	if (read_small_file("/sys/kernel/security/lockdown", buf, sizeof(buf)))
+		return NULL;
+	b = strchr(buf, '[');
+	e = b ? strchr(b, ']') : NULL;
+	if (!e)
+		return NULL;
+	snprintf(mode, sizeof(mode), "%.*s", (int)(e - b - 1), b + 1);
+	return mode;
+}
+
+static const char *device_path(void)
+{
+	return mlockdev_device_path();
+}
+
+static const char *sysfs_dir(void)
+{
+	const char *d = getenv("MLOCKDEV_SYSFS_DIR");
+
+	return d && *d ? d : SYSFS_DEFAULT;
+}
+
+/* --- libkmod ------------------------------------------------------------- */
+
+static void kmod_log(void *data, int priority, const char *file, int line,
+		     const char *fn, const char *format, va_list args)
+{
+	(void)data; (void)priority; (void)file; (void)line; (void)fn;
+	if (!verbose)
+		return;
+	fputs(PROG ": libkmod: ", stderr);
+	vfprintf(stderr, format, args);
+}
+
+static struct kmod_ctx *kmod_open(void)
+{
+	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+
+	if (!ctx) {
+		error("cannot initialise libkmod: %s", strerror(errno));
+		return NULL;
+	}
+	kmod_set_log_fn(ctx, kmod_log, NULL);
+	kmod_set_log_priority(ctx, verbose ? 7 : 3);
+	return ctx;
+}
+
+/* The release in the module's vermagic ("6.12.1 SMP ..." -> "6.12.1"). */
+static char *module_built_for(struct kmod_module *mod)
+{
+	struct kmod_list *info = NULL, *l;
+	char *release = NULL;
+
+	if (kmod_module_get_info(mod, &info) < 0)
+		return NULL;
+	kmod_list_foreach(l, info) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *val = kmod_module_info_get_value(l);
+
+		if (key && val && !strcmp(key, "vermagic")) {
+			release = strndup(val, strcspn(val, " "));
+			break;
+		}
+	}
+	kmod_module_info_free_list(info);
+	return release;
+}
+
+static const char *initstate_name(int st)
+{
+	switch (st) {
+	case KMOD_MODULE_LIVE: return "live";
+	case KMOD_MODULE_COMING: return "coming";
+	case KMOD_MODULE_GOING: return "going";
+	case KMOD_MODULE_BUILTIN: return "builtin";
+	default: return NULL;
+	}
+}
+
+/* Space-separated names of the modules holding mod, or NULL. */
+static char *module_holders(struct kmod_module *mod)
+{
+	struct kmod_list *holders = kmod_module_get_holders(mod), *l;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!holders)
+		return NULL;
+	f = open_memstream(&s, &len);
+	if (f) {
+		kmod_list_foreach(l, holders) {
+			struct kmod_module *h = kmod_module_get_module(l);
+
+			fprintf(f, "%s%s", len || ftell(f) ? " " : "",
+				kmod_module_get_name(h));
+			kmod_module_unref(h);
+		}
+		fclose(f);
+	}
+	kmod_module_unref_list(holders);
+	return s;
+}
+
+static void fill_ctx_common(struct kmoderr_ctx *c, enum kmoderr_op op)
+{
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+	c->running = running_release();
+	c->cap_sys_module = have_cap_sys_module();
+	c->modules_disabled = modules_disabled();
+	c->lockdown = lockdown_mode();
+	c->refcnt = -1;
+	c->device = device_path();
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+static int looks_like_path(const char *arg)
+{
+	return strchr(arg, '/') || has_suffix(arg, ".ko") ||
+	       has_suffix(arg, ".ko.xz") || has_suffix(arg, ".ko.zst") ||
+	       has_suffix(arg, ".ko.gz");
+}
+
+/* Wait up to ms for the device node to appear (devtmpfs, udev). */
+static int wait_for_device(const char *dev, int ms)
+{
+	struct timespec step = { 0, 20 * 1000000L };
+	struct stat st;
+
+	for (; ms > 0; ms -= 20) {
+		if (stat(dev, &st) == 0)
+			return 0;
+		nanosleep(&step, NULL);
+	}
+	return stat(dev, &st);
+}
+
+/* --- load ---------------------------------------------------------------- */
+
+static int cmd_load(int argc, char **argv)
+{
+	static const struct option opts[] = { HELP_OPT, { 0 } };
+	const char *target = NULL, *path;
+	struct kmod_module *mod = NULL;
+	struct kmoderr_ctx ec;
+	struct kmod_ctx *ctx;
+	char msg[1024], moddir[PATH_MAX];
+	char *params = NULL, *built_for = NULL;
+	size_t plen = 0;
+	FILE *pf;
+	int o, i, err, ret = EXIT_FAIL;
+
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (o == 'h') {
+			fputs(load_help, stdout);
+			return EXIT_OK;
+		}
+		return bad_option("load", o, argv);
+	}
+	i = optind;
+	if (i < argc && (looks_like_path(argv[i]) || !strchr(argv[i], '=')))
+		target = argv[i++];
+	if (target && !*target)
+		return usage_error("load", "empty module name");
+
+	pf = open_memstream(&params, &plen);
+	if (!pf) {
+		error("out of memory");
+		return EXIT_FAIL;
+	}
+	for (; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+
+		if (!eq || eq == argv[i]) {
+			fclose(pf);
+			free(params);
+			return usage_error("load", "'%s' is not PARAM=VALUE (only "
+					   "one module can be given)", argv[i]);
+		}
+		fprintf(pf, "%s%s", ftell(pf) ? " " : "", argv[i]);
+	}
+	fclose(pf);
+
+	ctx = kmod_open();
+	if (!ctx)
+		goto out_free;
+
+	fill_ctx_common(&ec, KMODERR_FIND);
+	if (target && looks_like_path(target)) {
+		ec.path = target;
+		err = kmod_module_new_from_path(ctx, target, &mod);
+	} else {
+		ec.module = target ? target : MODNAME;
+		snprintf(moddir, sizeof(moddir), "/lib/modules/%s",
+			 ec.running ? ec.running : "?");
+		ec.moddir = moddir;
+		err = kmod_module_new_from_name(ctx, ec.module, &mod);
+	}
+	if (err < 0) {
+		error("%s", kmoderr_message(-err, &ec, msg, sizeof(msg)));
+		goto out_ctx;
+	}
+	ec.module = kmod_module_get_name(mod);
+
+	/* Already loaded?  Say so before looking for (or at) any file. */
+	if (kmod_module_get_initstate(mod) >= 0) {
+		ec.op = KMODERR_LOAD;
+		error("%s", kmoderr_message(EEXIST, &ec, msg, sizeof(msg)));
+		goto out_mod;
+	}
+	path = kmod_module_get_path(mod);
+	if (!path) {
+		error("%s", kmoderr_message(ENOENT, &ec, msg, sizeof(msg)));
+		goto out_mod;
+	}
+	ec.path = path;
+	built_for = module_built_for(mod);
+	ec.built_for = built_for;
+	ec.op = KMODERR_LOAD;
+
+	err = kmod_module_insert_module(mod, 0, params);
+	if (err < 0) {
+		error("%s", kmoderr_message(-err, &ec, msg, sizeof(msg)));
+		goto out_mod;
+	}
+	ret = EXIT_OK;
+	printf("loaded %s from %s%s%s\n", ec.module, path,
+	       *params ? " with " : "", params);
+	if (kmoderr_release_mismatch(&ec))
+		warning("%s was built for %s but the running kernel is %s; "
+			"the kernel accepted it, but expect trouble",
+			path, built_for, ec.running);
+	if (!strcmp(ec.module, MODNAME) && wait_for_device(ec.device, 2000))
+		warning("the module is loaded but %s did not appear: is "
+			"devtmpfs mounted on /dev, or udev running?", ec.device);
+out_mod:
+	kmod_module_unref(mod);
+out_ctx:
+	kmod_unref(ctx);
+out_free:
+	free(built_for);
+	free(params);
+	return ret;
+}
+
+/* --- unload -------------------------------------------------------------- */
+
+static int cmd_unload(int argc, char **argv)
+{
+	static const struct option opts[] = { HELP_OPT, { 0 } };
+	struct kmod_module *mod = NULL;
+	struct kmoderr_ctx ec;
+	struct kmod_ctx *ctx;
+	char msg[1024], *holders = NULL;
+	int o, err, st, ret = EXIT_FAIL;
+
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (o == 'h') {
+			fputs(unload_help, stdout);
+			return EXIT_OK;
+		}
+		return bad_option("unload", o, argv);
+	}
+	if (argc - optind > 1)
+		return usage_error("unload", "too many arguments");
+
+	ctx = kmod_open();
+	if (!ctx)
+		return EXIT_FAIL;
+	fill_ctx_common(&ec, KMODERR_UNLOAD);
+	ec.module = optind < argc ? argv[optind] : MODNAME;
+	err = kmod_module_new_from_name(ctx, ec.module, &mod);
+	if (err < 0) {
+		error("%s", kmoderr_message(-err, &ec, msg, sizeof(msg)));
+		goto out;
+	}
+	st = kmod_module_get_initstate(mod);
+	if (st < 0) {
+		error("%s", kmoderr_message(ENOENT, &ec, msg, sizeof(msg)));
+		goto out;
+	}
+	if (st == KMOD_MODULE_BUILTIN) {
+		error("%s is built into the kernel and cannot be unloaded",
+		      ec.module);
+		goto out;
+	}
+	ec.state = initstate_name(st);
+	ec.refcnt = kmod_module_get_refcnt(mod);
+	holders = module_holders(mod);
+	ec.holders = holders;
+
+	err = kmod_module_remove_module(mod, 0);
+	if (err < 0) {
+		/* The refcount when it failed, not before. */
+		ec.refcnt = kmod_module_get_refcnt(mod);
+		error("%s", kmoderr_message(-err, &ec, msg, sizeof(msg)));
+		goto out;
+	}
+	printf("unloaded %s\n", ec.module);
+	ret = EXIT_OK;
+out:
+	free(holders);
+	kmod_module_unref(mod);
+	kmod_unref(ctx);
+	return ret;
+}
+
+/* --- status -------------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+struct counter {
+	char name[NAME_MAX + 1];
+	char value[32];		/* as read; validated as a decimal u64 */
+	int valid;
+};
+
+static int read_counter(const char *dir, const char *name, struct counter *c)
+{
+	char path[PATH_MAX];
+	char *end;
+
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (read_small_file(path, c->value, sizeof(c->value)))
+		return -1;
+	errno = 0;
+	(void)strtoull(c->value, &end, 10);
+	c->valid = c->value[0] >= '0' && c->value[0] <= '9' && !*end && !errno;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Read the counters: the known ones in their order, then any others the
+ * module has (a newer module) sorted by name.  Returns the number read,
+ * or -1 when there is no stats directory.
+ */
+static int read_counters(struct counter **out)
+{
+	char dir[PATH_MAX], *extra[256];
+	struct counter *c;
+	struct dirent *d;
+	size_t i, n = 0, nextra = 0;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/stats", sysfs_dir());
+	dp = opendir(dir);
+	if (!dp)
+		return -1;
+	while ((d = readdir(dp)) && nextra < 256) {
+		int known = d->d_name[0] == '.';
+
+		for (i = 0; i < NR_STATS && !known; i++)
+			known = !strcmp(d->d_name, stat_names[i]);
+		if (!known)
+			extra[nextra++] = strdup(d->d_name);
+	}
+	closedir(dp);
+	qsort(extra, nextra, sizeof(extra[0]), cmp_str);
+
+	c = calloc(NR_STATS + nextra, sizeof(*c));
+	for (i = 0; c && i < NR_STATS; i++)
+		if (!read_counter(dir, stat_names[i], &c[n]))
+			n++;
+	for (i = 0; i < nextra; i++) {
+		if (c && extra[i] && !read_counter(dir, extra[i], &c[n]))
+			n++;
+		free(extra[i]);
+	}
+	*out = c;
+	return c ? (int)n : -1;
+}
+
+struct status {
+	const char *module;
+	int loaded;
+	const char *state;
+	long refcnt;
+	char *holders;
+	const char *running;
+	const char *device;
+	int dev_exists;
+	struct stat dev_st;
+	int abi_ok;
+	int abi_errno;
+	struct mlockdev_info info;
+	struct counter *counters;
+	int ncounters;		/* -1: no stats directory */
+};
+
+static void gather_status(struct status *s, struct kmod_ctx *ctx)
+{
+	struct kmod_module *mod = NULL;
+	int st;
+
+	memset(s, 0, sizeof(*s));
+	s->module = MODNAME;
+	s->refcnt = -1;
+	s->running = running_release();
+	if (ctx && kmod_module_new_from_name(ctx, MODNAME, &mod) == 0) {
+		st = kmod_module_get_initstate(mod);
+		if (st >= 0) {
+			s->loaded = 1;
+			s->state = initstate_name(st);
+			s->refcnt = kmod_module_get_refcnt(mod);
+			s->holders = module_holders(mod);
+		}
+		kmod_module_unref(mod);
+	}
+	s->device = device_path();
+	s->dev_exists = stat(s->device, &s->dev_st) == 0;
+	if (mlockdev_query(&s->info) == 0)
+		s->abi_ok = 1;
+	else
+		s->abi_errno = errno;
+	s->ncounters = read_counters(&s->counters);
+}
+
+static const char *file_type(mode_t m)
+{
+	return S_ISCHR(m) ? "char" : S_ISBLK(m) ? "block" : S_ISREG(m) ?
+	       "regular" : S_ISDIR(m) ? "directory" : "other";
+}
+
+static void print_status_json(const struct status *s)
+{
+	size_t i;
+	int k;
+
+	printf("{\n  \"module\": ");
+	json_string(stdout, s->module);
+	printf(",\n  \"loaded\": %s,\n  \"state\": ", s->loaded ? "true" : "false");
+	json_string(stdout, s->state);
+	if (s->refcnt >= 0)
+		printf(",\n  \"refcount\": %ld", s->refcnt);
+	else
+		printf(",\n  \"refcount\": null");
+	printf(",\n  \"holders\": [");
+	if (s->holders && *s->holders) {
+		char *copy = strdup(s->holders), *save = NULL, *t;
+		const char *sep = "";
+
+		for (t = copy ? strtok_r(copy, " ", &save) : NULL; t;
+		     t = strtok_r(NULL, " ", &save)) {
+			fputs(sep, stdout);
+			json_string(stdout, t);
+			sep = ", ";
+		}
+		free(copy);
+	}
+	printf("],\n  \"running_kernel\": ");
+	json_string(stdout, s->running);
+	printf(",\n  \"device\": {\"path\": ");
+	json_string(stdout, s->device);
+	printf(", \"exists\": %s", s->dev_exists ? "true" : "false");
+	if (s->dev_exists) {
+		printf(", \"type\": \"%s\", \"mode\": \"%04o\", \"uid\": %u, \"gid\": %u",
+		       file_type(s->dev_st.st_mode),
+		       (unsigned)(s->dev_st.st_mode & 07777),
+		       (unsigned)s->dev_st.st_uid, (unsigned)s->dev_st.st_gid);
+		if (S_ISCHR(s->dev_st.st_mode))
+			printf(", \"major\": %u, \"minor\": %u",
+			       major(s->dev_st.st_rdev), minor(s->dev_st.st_rdev));
+	}
+	printf("},\n  \"abi\": ");
+	if (s->abi_ok) {
+		const char *sep = "";
+
+		printf("{\"major\": %u, \"minor\": %u, \"features_mask\": %llu, "
+		       "\"features\": [", s->info.abi_major, s->info.abi_minor,
+		       (unsigned long long)s->info.features);
+		for (i = 0; i < 64; i++) {
+			if (!(s->info.features & (1ULL << i)))
+				continue;
+			fputs(sep, stdout);
+			if (i < sizeof(feature_names) / sizeof(feature_names[0]))
+				printf("\"%s\"", feature_names[i]);
+			else
+				printf("\"bit%zu\"", i);
+			sep = ", ";
+		}
+		printf("], \"kernel_release\": ");
+		json_string(stdout, s->info.kernel_release);
+		printf("},\n  \"abi_error\": null");
+	} else {
+		printf("null,\n  \"abi_error\": ");
+		json_string(stdout, strerror(s->abi_errno));
+	}
+	printf(",\n  \"stats\": ");
+	if (s->ncounters < 0) {
+		printf("null\n}\n");
+		return;
+	}
+	printf("{");
+	for (k = 0; k < s->ncounters; k++) {
+		printf("%s\n    ", k ? "," : "");
+		json_string(stdout, s->counters[k].name);
+		printf(": ");
+		if (s->counters[k].valid)
+			fputs(s->counters[k].value, stdout);
+		else
+			json_string(stdout, s->counters[k].value);
+	}
+	printf("%s}\n}\n", s->ncounters ? "\n  " : "");
+}
+
+static void print_status_text(const struct status *s)
+{
+	size_t i;
+	int k;
+
+	printf("module:      %s: ", s->module);
+	if (s->loaded) {
+		printf("loaded (%s)", s->state ? s->state : "?");
+		if (s->refcnt >= 0)
+			printf(", refcount %ld", s->refcnt);
+		if (s->holders && *s->holders)
+			printf(", used by %s", s->holders);
+		printf("\n");
+	} else {
+		printf("not loaded\n");
+	}
+	printf("kernel:      %s\n", s->running ? s->running : "?");
+	printf("device:      %s: ", s->device);
+	if (!s->dev_exists)
+		printf("missing\n");
+	else if (S_ISCHR(s->dev_st.st_mode))
+		printf("char %u:%u, mode %04o, uid %u, gid %u\n",
+		       major(s->dev_st.st_rdev), minor(s->dev_st.st_rdev),
+		       (unsigned)(s->dev_st.st_mode & 07777),
+		       (unsigned)s->dev_st.st_uid, (unsigned)s->dev_st.st_gid);
+	else
+		printf("%s file, mode %04o (not a device)\n",
+		       file_type(s->dev_st.st_mode),
+		       (unsigned)(s->dev_st.st_mode & 07777));
+	if (s->abi_ok) {
+		printf("ABI:         %u.%u\n", s->info.abi_major, s->info.abi_minor);
+		printf("features:   ");
+		for (i = 0; i < 64; i++) {
+			if (!(s->info.features & (1ULL << i)))
+				continue;
+			if (i < sizeof(feature_names) / sizeof(feature_names[0]))
+				printf(" %s", feature_names[i]);
+			else
+				printf(" bit%zu", i);
+		}
+		printf("%s\n", s->info.features ? "" : " none");
+		printf("built for:   %s%s\n", s->info.kernel_release,
+		       s->running && strcmp(s->running, s->info.kernel_release) ?
+		       " (differs from the running kernel)" : "");
+	} else {
+		printf("ABI:         unavailable (%s)\n", strerror(s->abi_errno));
+	}
+	if (s->ncounters < 0) {
+		printf("counters:    none (%s/stats missing)\n", sysfs_dir());
+		return;
+	}
+	printf("counters:\n");
+	for (k = 0; k < s->ncounters; k++)
+		printf("  %-18s %s\n", s->counters[k].name, s->counters[k].value);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		HELP_OPT, { "json", no_argument, NULL, 'j' }, { 0 },
+	};
+	struct kmod_ctx *ctx;
+	struct status s;
+	int o, json = 0;
+
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			fputs(status_help, stdout);
+			return EXIT_OK;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return bad_option("status", o, argv);
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+
+	ctx = kmod_open();	/* without it, "loaded" is just false */
+	gather_status(&s, ctx);
+	if (json)
+		print_status_json(&s);
+	else
+		print_status_text(&s);
+	free(s.holders);
+	free(s.counters);
+	if (ctx)
+		kmod_unref(ctx);
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAIL;
+}
+
+/* --- run ----------------------------------------------------------------- */
+
+static int usable_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* The shim's absolute path into out, or -1 with a message printed. */
+static int find_shim(const char *opt, char *out, size_t len)
+{
+	static const char *const rel[] = {
+		SHIM_NAME,				/* same directory */
+		"../lib/mlockdev/" SHIM_NAME,		/* PREFIX/bin -> PREFIX/lib */
+		"../../libmlockdev/build/" SHIM_NAME,	/* the source tree's build/ */
+	};
+	const char *env = getenv("MLOCKDEV_PRELOAD");
+	char exe[PATH_MAX], cand[PATH_MAX + 64], *slash;
+	ssize_t n;
+	size_t i;
+
+	if (!opt && env && *env)
+		opt = env;
+	if (opt) {
+		if (!realpath(opt, out) || !usable_file(out)) {
+			error("preload shim %s: %s", opt, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
+			if (usable_file(cand) && realpath(cand, out))
+				return 0;
+		}
+	}
+	if (usable_file(MLOCKDEV_PRELOAD_DEFAULT) &&
+	    realpath(MLOCKDEV_PRELOAD_DEFAULT, out))
+		return 0;
+	error("cannot find the preload shim " SHIM_NAME " (looked next to "
+	      "this program and in %s): pass --preload PATH or set "
+	      "MLOCKDEV_PRELOAD", MLOCKDEV_PRELOAD_DEFAULT);
+	(void)len;
+	return -1;
+}
+
+/* Is path already an element of the LD_PRELOAD list? */
+static int in_preload_list(const char *list, const char *path)
+{
+	size_t lp = strlen(path);
+	const char *p = list;
+
+	while (p && *p) {
+		size_t l = strcspn(p, ": ");
+
+		if (l == lp && !strncmp(p, path, l))
+			return 1;
+		p += l;
+		p += strspn(p, ": ");
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		HELP_OPT,
+		{ "lock", required_argument, NULL, 'l' },
+		{ "preload", required_argument, NULL, 'p' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ 0 },
+	};
+	const char *lock = NULL, *preload = NULL, *old;
+	char shim[PATH_MAX], *list = NULL;
+	struct mlockdev_info info;
+	int o, flags, debug = 0;
+	const __u64 need = MLOCKDEV_FEAT_LOCK_ALL | MLOCKDEV_FEAT_UNLOCK_ALL;
+
+	while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			fputs(run_help, stdout);
+			return EXIT_OK;
+		case 'l':
+			lock = optarg;
+			break;
+		case 'p':
+			preload = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		default:
+			return bad_option("run", o, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("run", "no command given (run [--lock SPEC] "
+				   "-- CMD [ARGS...])");
+	if (lock && mlockdev_flags_from_string(lock, &flags))
+		return usage_error("run", "invalid --lock '%s': expected a "
+				   "comma-separated list of current, future and "
+				   "onfault, with current or future", lock);
+
+	if (find_shim(preload, shim, sizeof(shim)))
+		return EXIT_FAIL;
+	if (strpbrk(shim, ": ")) {
+		error("the shim path %s contains ':' or ' ', which LD_PRELOAD "
+		      "cannot carry; install it elsewhere", shim);
+		return EXIT_FAIL;
+	}
+
+	if (mlockdev_query(&info)) {
+		if (errno == ENODEV)
+			error("mlockdev is not loaded: run 'mlockdevctl load' "
+			      "(%s does not exist)", device_path());
+		else
+			error("cannot use %s: %s", device_path(), strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (info.abi_major != MLOCKDEV_ABI_MAJOR) {
+		error("the loaded mlockdev speaks ABI %u.%u, this program ABI "
+		      "%u.%u: load a matching build", info.abi_major,
+		      info.abi_minor, MLOCKDEV_ABI_MAJOR, MLOCKDEV_ABI_MINOR);
+		return EXIT_FAIL;
+	}
+	if ((info.features & need) != need) {
+		error("the loaded mlockdev (built for %s) does not implement "
+		      "LOCK_ALL/UNLOCK_ALL (features 0x%llx): load a newer build",
+		      info.kernel_release, (unsigned long long)info.features);
+		return EXIT_FAIL;
+	}
+
+	old = getenv("LD_PRELOAD");
+	if (old && *old && in_preload_list(old, shim))
+		list = strdup(old);
+	else if (old && *old && asprintf(&list, "%s:%s", shim, old) < 0)
+		list = NULL;
+	else if (!(old && *old))
+		list = strdup(shim);
+	if (!list || setenv("LD_PRELOAD", list, 1) ||
+	    (lock ? setenv("MLOCKDEV_LOCK", lock, 1) : unsetenv("MLOCKDEV_LOCK")) ||
+	    (debug && setenv("MLOCKDEV_SHIM_DEBUG", "1", 1))) {
+		error("cannot set up the environment: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	free(list);
+
+	fflush(NULL);
+	execvp(argv[optind], &argv[optind]);
+	o = errno;
+	error("cannot run '%s': %s", argv[optind], strerror(o));
+	return o == ENOENT ? 127 : 126;
+}
+
+/* --- main ---------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		HELP_OPT,
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	const struct command *c;
+	int o;
+
+	opterr = 0;	/* our own messages, with exit status 2 */
+	while ((o = getopt_long(argc, argv, "+:hVv", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			fputs(main_help, stdout);
+			return EXIT_OK;
+		case 'V':
+			printf(PROG " " MLOCKDEVCTL_VERSION " (ABI %d.%d)\n",
+			       MLOCKDEV_ABI_MAJOR, MLOCKDEV_ABI_MINOR);
+			return EXIT_OK;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			return bad_option(NULL, o, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(NULL, "no command given");
+	c = find_command(argv[optind]);
+	if (!c)
+		return usage_error(NULL, "unknown command '%s'", argv[optind]);
+	/* The command parses its own options, from its name on. */
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* full re-initialisation of getopt (glibc) */
+	return c->fn(argc, argv);
+}

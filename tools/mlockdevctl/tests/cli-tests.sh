@@ -1,0 +1,390 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host tests of mlockdevctl: argument parsing, --help everywhere, usage
+# errors, "run" against a fake device (libfakedev.so from libmlockdev's
+# tests), "status --json", and "load"/"unload" with the module syscalls
+# faked (libfakekmod.so).  No module, no VM; nothing reaches the kernel's
+# module loader.  Prints TAP and "N passed, N failed"; exits 1 on failure.
+#
+#   O=build LIBO=../libmlockdev/build SRCDIR=. sh tests/cli-tests.sh [GLOB]
+set -u
+# A script for the child shell: print the LD_PRELOAD it was given.
+# shellcheck disable=SC2016
+SHOW_PRELOAD='printf "%s\n" "$LD_PRELOAD"'
+
+: "${O:?}" "${LIBO:?}" "${SRCDIR:?}"
+CTL=$O/mlockdevctl
+T=$O/tests
+FAKEDEV=$LIBO/tests/libfakedev.so
+FAKEKMOD=$T/libfakekmod.so
+PROG=$LIBO/tests/test_prog
+SHIM=$(realpath "$LIBO/libmlockdev-preload.so")
+ONLY=${1:-*}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlockdevctl-check.XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT INT TERM
+DEV=$WORK/dev
+LOG=$WORK/log
+OUT=$WORK/out
+ERR=$WORK/err
+
+n=0 passed=0 failed=0 skipped=0
+results=$WORK/results
+: > "$results"
+
+run_test() {
+	# shellcheck disable=SC2254
+	case $1 in $ONLY) ;; *) return ;; esac
+	n=$((n + 1))
+	rm -f "$LOG" "$OUT" "$ERR"
+	: > "$DEV"
+	skip_reason=
+	"$2" > "$WORK/diag" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "ok $n $1" >> "$results"
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "ok $n $1 # SKIP $skip_reason" >> "$results"
+	else
+		failed=$((failed + 1))
+		sed 's/^/# /' "$WORK/diag" >> "$results"
+		echo "not ok $n $1" >> "$results"
+	fi
+}
+
+fail() { echo "FAIL: $*"; [ -f "$ERR" ] && sed 's/^/stderr: /' "$ERR"; return 1; }
+
+# ctl ARGS...: run mlockdevctl, stdout to $OUT, stderr to $ERR; sets $rc.
+ctl() {
+	"$CTL" "$@" > "$OUT" 2> "$ERR"
+	rc=$?
+}
+
+# Against the fake device, with the fake's log.
+ctl_fake() {
+	MLOCKDEV_DEVICE=$DEV FAKEDEV_PATH=$DEV FAKEDEV_LOG=$LOG \
+		LD_PRELOAD=$FAKEDEV "$CTL" "$@" > "$OUT" 2> "$ERR"
+	rc=$?
+}
+
+# With the kernel's module syscalls faked.
+ctl_kmod() {
+	LD_PRELOAD=$FAKEKMOD FAKEKMOD_LOG=$LOG "$CTL" "$@" > "$OUT" 2> "$ERR"
+	rc=$?
+}
+
+expect_rc() { [ "$rc" -eq "$1" ] || fail "exit status $rc, want $1"; }
+expect_err() { grep -q -e "$1" "$ERR" || fail "stderr lacks '$1'"; }
+expect_out() { grep -q -e "$1" "$OUT" || fail "stdout lacks '$1': $(cat "$OUT")"; }
+
+t_kmoderr_unit() {
+	"$T/test_kmoderr"
+}
+
+t_help() {
+	for args in "--help" "-h" "help" "help help" "help --help"; do
+		# shellcheck disable=SC2086
+		ctl $args
+		expect_rc 0 || return 1
+		grep -q '^Usage: mlockdevctl' "$OUT" || fail "$args: $(head -n 1 "$OUT")" || return 1
+		[ -s "$ERR" ] && { fail "$args: stderr"; return 1; }
+	done
+	for c in load unload status run help; do
+		for args in "$c --help" "$c -h" "help $c"; do
+			# shellcheck disable=SC2086
+			ctl $args
+			expect_rc 0 || return 1
+			grep -q "^Usage: mlockdevctl $c" "$OUT" || fail "$args: $(head -n 1 "$OUT")" || return 1
+		done
+	done
+	# --help wins over everything else on the line, before any action.
+	MLOCKDEV_DEVICE=/nonexistent ctl run --help -- true
+	expect_rc 0 && expect_out '^Usage: mlockdevctl run'
+}
+
+t_version() {
+	ctl --version
+	expect_rc 0 && expect_out '^mlockdevctl [0-9][0-9.]* (ABI 1\.'
+}
+
+t_usage_errors() {
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086
+		ctl $args
+		[ "$rc" -eq 2 ] || fail "'$args': exit $rc, want 2" || return 1
+		grep -q "^mlockdevctl: error: .*$want" "$ERR" || fail "'$args': no '$want'" || return 1
+		grep -q "^Try 'mlockdevctl.*--help'" "$ERR" || fail "'$args': no --help hint" || return 1
+		[ -s "$OUT" ] && { fail "'$args': wrote to stdout"; return 1; }
+	done <<-'EOF2'
+	|no command given
+	bogus|unknown command 'bogus'
+	--bogus|invalid option '--bogus'
+	-x status|invalid option '-x'
+	status --bogus|invalid option '--bogus'
+	status extra|unexpected argument 'extra'
+	load --bogus|invalid option '--bogus'
+	load ./x.ko notaparam|'notaparam' is not PARAM=VALUE
+	load ./x.ko =1|'=1' is not PARAM=VALUE
+	unload a b|too many arguments
+	unload --bogus|invalid option
+	run|no command given
+	run --|no command given
+	run --lock|option '--lock' needs an argument
+	run --lock bogus -- true|invalid --lock 'bogus'
+	run --lock onfault -- true|invalid --lock 'onfault'
+	run --lock current, -- true|invalid --lock
+	run --bogus -- true|invalid option '--bogus'
+	help bogus|unknown command 'bogus'
+	help load run|too many arguments
+	EOF2
+	return 0
+}
+
+t_run_no_device() {
+	MLOCKDEV_DEVICE=$WORK/nonexistent ctl run -- true
+	expect_rc 1 || return 1
+	expect_err "^mlockdevctl: error: mlockdev is not loaded: run 'mlockdevctl load'"
+}
+
+t_run_no_lock_feature() {
+	FAKEDEV_FEATURES=0x1 ctl_fake run -- true
+	expect_rc 1 && expect_err 'does not implement LOCK_ALL/UNLOCK_ALL'
+}
+
+t_run_routes_calls() {
+	ctl_fake run -- "$PROG" lock 3 unlock
+	expect_rc 0 || return 1
+	expect_out '^mlockall(0x3) = 0 errno=SENTINEL$' || return 1
+	expect_out '^munlockall() = 0 errno=SENTINEL$' || return 1
+	pid=$(sed -n 's/^main pid=//p' "$LOG")
+	grep -q "^ioctl pid=$pid .*req=LOCK_ALL .* flags=0x3 " "$LOG" || fail "no LOCK_ALL from $pid" || return 1
+	grep -q "^ioctl pid=$pid .*req=UNLOCK_ALL " "$LOG" || fail "no UNLOCK_ALL"
+}
+
+t_run_lock() {
+	for pair in current:0x1 current,future:0x3 future,onfault:0x6 current,future,onfault:0x7; do
+		rm -f "$LOG"
+		ctl_fake run --lock "${pair%%:*}" -- "$PROG" fds
+		expect_rc 0 || return 1
+		expect_out '^fds=0$' || return 1
+		pid=$(sed -n 's/^main pid=//p' "$LOG")
+		first=$(sed -n '/req=LOCK_ALL/{=;q}' "$LOG")
+		main=$(sed -n '/^main /{=;q}' "$LOG")
+		grep -q "^ioctl pid=$pid .*req=LOCK_ALL .* flags=${pair#*:} " "$LOG" ||
+			fail "${pair%%:*}: no LOCK_ALL ${pair#*:} from $pid: $(cat "$LOG")" || return 1
+		[ "$first" -lt "$main" ] || fail "lock after main" || return 1
+	done
+	# Without --lock, an inherited MLOCKDEV_LOCK is dropped.
+	rm -f "$LOG"
+	MLOCKDEV_LOCK=bogus ctl_fake run -- "$PROG"
+	expect_rc 0 || return 1
+	! grep -q 'req=LOCK_ALL' "$LOG" || fail "LOCK_ALL without --lock"
+}
+
+t_run_debug() {
+	ctl_fake run --debug -- "$PROG" lock 1
+	expect_rc 0 && expect_err 'mlockdev-preload\[[0-9]*\]: mlockall(0x1) = 0'
+}
+
+t_run_exit_status() {
+	ctl_fake run -- sh -c 'exit 7'
+	expect_rc 7 || return 1
+	ctl_fake run -- "$WORK/no-such-program"
+	expect_rc 127 || return 1
+	expect_err "cannot run '$WORK/no-such-program'" || return 1
+	printf 'not executable\n' > "$WORK/noexec"
+	chmod 0644 "$WORK/noexec"
+	ctl_fake run -- "$WORK/noexec"
+	[ "$(id -u)" = 0 ] && [ "$rc" = 127 ] && return 0	# root: ENOEXEC path differs
+	expect_rc 126
+}
+
+t_run_ld_preload() {
+	# Prepended to an existing LD_PRELOAD, in front ...
+	ctl_fake run -- sh -c "$SHOW_PRELOAD"
+	expect_rc 0 || return 1
+	[ "$(cat "$OUT")" = "$SHIM:$FAKEDEV" ] || fail "LD_PRELOAD='$(cat "$OUT")'" || return 1
+	# ... and not twice.
+	MLOCKDEV_DEVICE=$DEV FAKEDEV_PATH=$DEV LD_PRELOAD="$FAKEDEV:$SHIM" \
+		"$CTL" run -- sh -c "$SHOW_PRELOAD" > "$OUT" 2> "$ERR"
+	[ "$(cat "$OUT")" = "$FAKEDEV:$SHIM" ] || fail "LD_PRELOAD='$(cat "$OUT")'"
+}
+
+t_run_preload_option() {
+	cp "$SHIM" "$WORK/copy-preload.so"
+	ctl_fake run --preload "$WORK/copy-preload.so" -- sh -c "$SHOW_PRELOAD"
+	expect_rc 0 || return 1
+	grep -q "^$WORK/copy-preload.so:" "$OUT" || fail "option: $(cat "$OUT")" || return 1
+	MLOCKDEV_PRELOAD=$WORK/copy-preload.so ctl_fake run -- sh -c "$SHOW_PRELOAD"
+	grep -q "^$WORK/copy-preload.so:" "$OUT" || fail "env: $(cat "$OUT")" || return 1
+	ctl_fake run --preload "$WORK/missing.so" -- true
+	expect_rc 1 && expect_err "preload shim $WORK/missing.so"
+}
+
+json_ok() {
+	python3 -m json.tool "$OUT" > /dev/null || fail "invalid JSON: $(cat "$OUT")"
+}
+
+# py EXPR: evaluate a Python expression over the JSON in $OUT (as j).
+py() {
+	python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" "$OUT" ||
+		fail "JSON check failed: $1: $(cat "$OUT")"
+}
+
+t_status_json_not_loaded() {
+	[ -e /sys/module/mlockdev ] && { skip_reason="mlockdev is loaded here"; return 77; }
+	MLOCKDEV_DEVICE=$WORK/nonexistent MLOCKDEV_SYSFS_DIR=$WORK/nosys ctl status --json
+	expect_rc 0 || return 1
+	json_ok || return 1
+	py 'j["loaded"] is False and j["abi"] is None and j["stats"] is None and j["device"]["exists"] is False and j["module"] == "mlockdev"'
+}
+
+t_status_json_fake() {
+	mkdir -p "$WORK/sys/stats"
+	i=0
+	for c in lock_calls unlock_calls lock_failed unlock_failed failed_efault \
+	    failed_einval failed_eperm failed_eintr failed_enomem failed_other \
+	    pages_populated pages_mlocked pages_munlocked lock_ns unlock_ns; do
+		i=$((i + 1))
+		echo "$i" > "$WORK/sys/stats/$c"
+	done
+	echo 18446744073709551615 > "$WORK/sys/stats/lock_ns"
+	echo 5 > "$WORK/sys/stats/zz_future_counter"
+	echo 'not"a number' > "$WORK/sys/stats/weird"
+	MLOCKDEV_SYSFS_DIR=$WORK/sys ctl_fake status --json
+	expect_rc 0 || return 1
+	json_ok || return 1
+	py 'j["abi"]["major"] == 1 and j["abi"]["kernel_release"] == "6.12.0-fake"' || return 1
+	py 'j["abi"]["features"] == ["version", "lock_all", "unlock_all", "stats"]' || return 1
+	py 'j["device"]["exists"] and j["device"]["type"] == "regular"' || return 1
+	py 'j["stats"]["lock_calls"] == 1 and j["stats"]["unlock_ns"] == 15' || return 1
+	py 'j["stats"]["lock_ns"] == 18446744073709551615' || return 1
+	py 'j["stats"]["zz_future_counter"] == 5 and j["stats"]["weird"] == "not\"a number"' || return 1
+	py 'list(j["stats"])[:2] == ["lock_calls", "unlock_calls"]'
+}
+
+t_status_text_fake() {
+	mkdir -p "$WORK/sys/stats"
+	echo 42 > "$WORK/sys/stats/lock_calls"
+	MLOCKDEV_SYSFS_DIR=$WORK/sys ctl_fake status
+	expect_rc 0 || return 1
+	expect_out '^ABI: *1\.0$' || return 1
+	expect_out '^features: *version lock_all unlock_all stats$' || return 1
+	expect_out '^built for: *6\.12\.0-fake' || return 1
+	expect_out '^  lock_calls *42$' || return 1
+	expect_out "^device: *$DEV: regular file"
+}
+
+t_load_vermagic_mismatch() {
+	FAKEKMOD_ERRNO=ENOEXEC ctl_kmod load "$T/other/mlockdev.ko"
+	expect_rc 1 || return 1
+	expect_err "built for kernel 6\.1\.0-99-amd64" || return 1
+	expect_err "running kernel is $(uname -r) (uname -r)" || return 1
+	for e in EINVAL ENOENT; do
+		FAKEKMOD_ERRNO=$e ctl_kmod load "$T/other/mlockdev.ko"
+		expect_rc 1 && expect_err "6\.1\.0-99-amd64.*$(uname -r)" || return 1
+	done
+}
+
+t_load_errors() {
+	while IFS='|' read -r e want; do
+		FAKEKMOD_ERRNO=$e ctl_kmod load "$T/same/mlockdev.ko"
+		[ "$rc" -eq 1 ] || fail "$e: exit $rc" || return 1
+		grep -q "^mlockdevctl: error: .*$want" "$ERR" || fail "$e: no '$want'" || return 1
+	done <<-'EOF2'
+	EEXIST|already loaded
+	ENOEXEC|invalid module format
+	EINVAL|param=value
+	ENOENT|unknown symbol
+	EPERM|CAP_SYS_MODULE\|modules_disabled\|locked down
+	EKEYREJECTED|signature
+	EBUSY|busy
+	EOF2
+	return 0
+}
+
+t_load_success_params() {
+	ctl_kmod load "$T/same/mlockdev.ko" a=1 b=two
+	expect_rc 0 || return 1
+	expect_out "^loaded mlockdev from .*mlockdev.ko with a=1 b=two" || return 1
+	grep -q "^finit_module params='a=1 b=two' errno=0" "$LOG" || fail "log: $(cat "$LOG")"
+}
+
+t_load_missing() {
+	ctl_kmod load "$WORK/nothere/mlockdev.ko"
+	expect_rc 1 && expect_err "no module file $WORK/nothere/mlockdev.ko" || return 1
+	if [ -e "/lib/modules/$(uname -r)/modules.dep" ] &&
+	    grep -q '/mlockdev\.ko' "/lib/modules/$(uname -r)/modules.dep"; then
+		skip_reason="mlockdev is installed for this kernel"
+		return 77
+	fi
+	ctl_kmod load
+	expect_rc 1 || return 1
+	expect_err "no module named 'mlockdev' is installed for the running kernel $(uname -r)" || return 1
+	expect_err "pass the path" || return 1
+	[ ! -s "$LOG" ] || fail "a module syscall was made"
+}
+
+t_unload_not_loaded() {
+	[ -e /sys/module/mlockdev ] && { skip_reason="mlockdev is loaded here"; return 77; }
+	ctl_kmod unload
+	expect_rc 1 && expect_err "module mlockdev is not loaded" || return 1
+	[ ! -s "$LOG" ] || fail "a module syscall was made"
+}
+
+t_manpage() {
+	out=$(LC_ALL=C.UTF-8 groff -man -ww -z "$SRCDIR/mlockdevctl.1" 2>&1)
+	[ -z "$out" ] || fail "$out"
+}
+
+t_shellcheck() {
+	command -v shellcheck > /dev/null || { skip_reason="no shellcheck"; return 77; }
+	shellcheck -s sh "$SRCDIR"/tests/*.sh "$SRCDIR"/../libmlockdev/tests/*.sh
+}
+
+t_install() {
+	st=$WORK/stage
+	make -s -C "$SRCDIR" O="$O" LIBO="$LIBO" install PREFIX=/usr DESTDIR="$st" > "$OUT" 2>&1 ||
+		fail "install: $(cat "$OUT")" || return 1
+	for f in usr/bin/mlockdevctl usr/share/man/man1/mlockdevctl.1 \
+	    usr/lib/mlockdev/libmlockdev-preload.so usr/lib/libmlockdev.so.1; do
+		[ -e "$st/$f" ] || fail "missing $f" || return 1
+	done
+	# The installed program finds the shim installed next to it.
+	MLOCKDEV_DEVICE=$DEV FAKEDEV_PATH=$DEV LD_PRELOAD=$FAKEDEV \
+		"$st/usr/bin/mlockdevctl" run -- sh -c "$SHOW_PRELOAD" > "$OUT" 2> "$ERR" ||
+		fail "run from the staged install" || return 1
+	grep -q "^$st/usr/lib/mlockdev/libmlockdev-preload.so:" "$OUT" || fail "shim: $(cat "$OUT")"
+}
+
+echo "TAP version 13"
+run_test kmoderr-unit-messages t_kmoderr_unit
+run_test help-everywhere t_help
+run_test version t_version
+run_test usage-errors-exit-2 t_usage_errors
+run_test run-refuses-without-device t_run_no_device
+run_test run-refuses-without-lock-feature t_run_no_lock_feature
+run_test run-routes-program-calls t_run_routes_calls
+run_test run-lock-before-main t_run_lock
+run_test run-debug t_run_debug
+run_test run-exit-status t_run_exit_status
+run_test run-ld-preload-prepend t_run_ld_preload
+run_test run-preload-override t_run_preload_option
+run_test status-json-not-loaded t_status_json_not_loaded
+run_test status-json-fake-device-and-counters t_status_json_fake
+run_test status-text-fake-device t_status_text_fake
+run_test load-vermagic-mismatch-names-releases t_load_vermagic_mismatch
+run_test load-error-messages t_load_errors
+run_test load-success-passes-params t_load_success_params
+run_test load-missing-module t_load_missing
+run_test unload-not-loaded t_unload_not_loaded
+run_test manpage t_manpage
+run_test shellcheck t_shellcheck
+run_test install t_install
+echo "1..$n"
+cat "$results"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
