@@ -74,6 +74,14 @@ static long mlockdev_call(const struct mlockdev_ioctl_desc *desc,
 
 	if (copy_from_user(&karg, uarg, size))
 		return -EFAULT;
+	/*
+	 * For a struct that is also an output, check that it can be written
+	 * before acting, by writing back what was read: a failure here (or
+	 * a partial write) changes nothing, so an error always leaves the
+	 * caller's struct as it was.
+	 */
+	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &karg, size))
+		return -EFAULT;
 
 	ret = desc->handler(&karg);
 
