@@ -400,6 +400,7 @@ def add_closures(tree):
         done.add(host)
         for lib in ldd(host):
             d = posixpath.dirname(lib)
+            loader = re.match(r"ld-linux.*\.so|ld64\.so", posixpath.basename(lib))
             m = re.match(r"(.*)/glibc-hwcaps/[^/]+$", d)
             if m:
                 # The guest CPU may not have this ISA level: add the
@@ -408,7 +409,7 @@ def add_closures(tree):
                 if os.path.exists(base) and not tree.exists(base):
                     tree.copy_host(base)
                 d = m.group(1)
-            if d not in sysdirs and os.path.realpath(d) not in sysdirs:
+            if not loader and d not in sysdirs and os.path.realpath(d) not in sysdirs:
                 extra.add(d)
             if not tree.exists(lib):
                 tree.copy_host(lib)

@@ -247,13 +247,18 @@ def build_base(kinfo, cache_dir, modules):
     bbc = tree.canon(bb)
     applets = busybox_applets(bb)
     for a in applets:
-        tree.add_symlink(f"/usr/lib/mlockdev-vm/bb/{a}", bbc)
+        if a not in KMOD_TOOLS:      # /init loads modules with kmod
+            tree.add_symlink(f"/usr/lib/mlockdev-vm/bb/{a}", bbc)
     tree.add_symlink("/usr/lib/mlockdev-vm/bb/sh", bbc)
+    # /bin/sh is the host's shell (dash on Debian), not busybox: this
+    # busybox is built with FEATURE_SH_STANDALONE/PREFER_APPLETS, so its sh
+    # and env run their own applets before searching PATH, and a script's
+    # "modprobe" or "stat" would not be kmod's or the host's.
+    tree.copy_host("/bin/sh")
     for a in applets:
-        if a in KMOD_TOOLS or a in ("linuxrc", "init"):
+        if a in KMOD_TOOLS or a in ("linuxrc", "init") or tree.exists(f"/usr/bin/{a}"):
             continue
         tree.add_symlink(f"/usr/bin/{a}", bbc)
-    tree.add_symlink("/bin/sh", bbc)
     # kmod, for .ko.xz/.ko.zst and modprobe with dependencies
     tree.copy_host(kmod)
     kmodc = tree.canon(os.path.realpath(kmod))
@@ -342,6 +347,10 @@ def build_run(tree, args, argv, kinfo, run_id, extra_env):
         if guestp:
             if not guestp.startswith("/"):
                 raise BuildError(f"--add {spec}: guest path must be absolute")
+        g = os.path.normpath(guestp or os.path.abspath(hostp))
+        if re.match(r"/(proc|sys|dev)(/|$)", g):
+            raise BuildError(f"--add {spec}: {g} is hidden by a mount in the guest")
+        if guestp:
             tree.add_host_as(hostp, guestp)
         else:
             tree.copy_host(hostp)
@@ -387,8 +396,12 @@ def build_run(tree, args, argv, kinfo, run_id, extra_env):
         f"VM_OUTDIR={1 if args.outdir else 0}\n",
         f"VM_KMEMLEAK_WAIT={int(args.kmemleak_wait)}\n",
         "vm_load_modules() {\n", *loads, "\treturn 0\n}\n",
+        # env here is busybox's; it execs /bin/sh by absolute path, and
+        # /bin/sh then looks CMD up in PATH like any shell would, keeping
+        # argv[0] exactly as given.
         "vm_run() {\n\t\"$@\" env -i " +
-        " ".join(sh_quote(f"{k}={v}") for k, v in env.items()) + " \\\n\t\t" +
+        " ".join(sh_quote(f"{k}={v}") for k, v in env.items()) +
+        " /bin/sh -c 'exec \"$@\"' sh \\\n\t\t" +
         " ".join(sh_quote(a) for a in argv) + "\n}\n",
     ]
     if args.interactive:
