@@ -342,7 +342,7 @@ t_manpage() {
 
 t_shellcheck() {
 	command -v shellcheck > /dev/null || { skip_reason="no shellcheck"; return 77; }
-	shellcheck -s sh "$SRCDIR"/tests/*.sh "$SRCDIR"/../libmlockdev/tests/*.sh
+	shellcheck -x -s sh "$SRCDIR"/tests/*.sh "$SRCDIR"/../libmlockdev/tests/*.sh
 }
 
 t_install() {
