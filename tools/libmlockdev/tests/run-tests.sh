@@ -272,11 +272,37 @@ t_install() {
 		fail "compile with: $flags" || return 1
 	LD_LIBRARY_PATH=$st/usr/lib with_fake "$WORK/user" > "$WORK/out" || fail "run" || return 1
 	grep -qx 'ABI 1.0' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
-	[ "$(loglines 'req=LOCK_ALL')" = 1 ] || fail "no LOCK_ALL"
+	[ "$(loglines 'req=LOCK_ALL')" = 1 ] || fail "no LOCK_ALL" || return 1
+	# The documented static recipe: plain mlockall(), --wrap, -static.
+	cat > "$WORK/plain.c" <<-'EOC'
+	#include <stdio.h>
+	#include <sys/mman.h>
+	int main(void)
+	{
+		if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+			perror("mlockall");
+			return 1;
+		}
+		return munlockall() ? 1 : 0;
+	}
+	EOC
+	# shellcheck disable=SC2086
+	${CC:-cc} -Wall -Wextra -Werror -static -o "$WORK/plain" "$WORK/plain.c" \
+		-Wl,--wrap=mlockall -Wl,--wrap=munlockall $flags ||
+		fail "static link with: $flags" || return 1
+	# With no device it fails with ENODEV: the call went to the library.
+	MLOCKDEV_DEVICE=$WORK/nonexistent "$WORK/plain" 2> "$WORK/err" && fail "no device, yet success" && return 1
+	grep -q 'mlockall: No such device' "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
 }
 
 t_manpages() {
 	for m in "$SRCDIR"/man/*.3; do
+		# A ".so man3/X" link page: its target must be here.
+		if head -n 1 "$m" | grep -q '^\.so '; then
+			target=$(head -n 1 "$m" | sed 's|^\.so man3/||')
+			[ -f "$SRCDIR/man/$target" ] || fail "$m: no $target" || return 1
+			continue
+		fi
 		out=$(LC_ALL=C.UTF-8 groff -man -ww -z "$m" 2>&1)
 		[ -z "$out" ] || fail "$m: $out" || return 1
 	done
