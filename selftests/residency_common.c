@@ -135,8 +135,10 @@ static FILE *rc_open_proc(pid_t pid, const char *what)
 {
 	char path[64];
 
-	if (pid)
+	if (pid > 0)
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	else if (pid == RC_THREAD_SELF)
+		snprintf(path, sizeof(path), "/proc/thread-self/%s", what);
 	else
 		snprintf(path, sizeof(path), "/proc/self/%s", what);
 	return fopen(path, "re");
@@ -320,10 +322,11 @@ int rc_residency(pid_t pid, const void *addr, size_t len,
 		err = ENOMEM;
 		goto out;
 	}
-	if (pid)
+	if (pid > 0)
 		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	else
-		snprintf(path, sizeof(path), "/proc/self/pagemap");
+		snprintf(path, sizeof(path), "/proc/%s/pagemap",
+			 pid ? "thread-self" : "self");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
@@ -335,7 +338,7 @@ int rc_residency(pid_t pid, const void *addr, size_t len,
 		err = n < 0 ? errno : EIO;
 		goto out;
 	}
-	if (!pid && mincore((void *)addr, len, vec)) {
+	if (pid <= 0 && mincore((void *)addr, len, vec)) {
 		err = errno;
 		goto out;
 	}

@@ -19,6 +19,13 @@
 #include <sys/types.h>
 
 #define RC_DEV_PATH	"/dev/mlockdev"
+
+/*
+ * For the readers of /proc/PID/... below: pid 0 is /proc/self (the thread
+ * group leader), RC_THREAD_SELF is /proc/thread-self, which still shows
+ * the address space after the leader itself has exited.
+ */
+#define RC_THREAD_SELF	((pid_t)-1)
 #define RC_MIB		(1024UL * 1024UL)
 
 /* The two implementations under comparison. */
@@ -51,8 +58,8 @@ int rc_write_file(const char *path, const char *text);
 int rc_read_file(const char *path, char *buf, size_t size);
 
 /*
- * A "Name:  value kB"-style field of /proc/PID/status (pid 0: self), in
- * kB; -1 if the file or the field is missing.
+ * A "Name:  value kB"-style field of /proc/PID/status, in kB; -1 if the
+ * file or the field is missing.
  */
 long rc_status_kb(pid_t pid, const char *field);
 
@@ -75,7 +82,7 @@ struct rc_locked_vmas {
 	unsigned long locked_kb;	/* sum of Locked: */
 };
 
-/* Parse /proc/PID/smaps (pid 0: self): 0 or errno. */
+/* Parse /proc/PID/smaps: 0 or errno. */
 int rc_smaps_locked(pid_t pid, struct rc_locked_vmas *out);
 
 /*
@@ -97,15 +104,15 @@ struct rc_residency {
 };
 
 /*
- * Residency of [@addr, @addr + @len) in process @pid (0: self).  mincore()
- * is only asked for self (@pid 0); for another process @incore stays 0.
+ * Residency of [@addr, @addr + @len) in process @pid.  mincore() is only
+ * asked for our own address space; for another process @incore stays 0.
  * Return 0 or errno.
  */
 int rc_residency(pid_t pid, const void *addr, size_t len,
 		 struct rc_residency *out);
 
 /*
- * Swap: and Rss: (kB) of the VMA of process @pid (0: self) that contains
+ * Swap: and Rss: (kB) of the VMA of process @pid that contains
  * @addr, from /proc/PID/smaps: 0 or errno.
  */
 int rc_vma_swap_rss(pid_t pid, const void *addr, long *swap_kb, long *rss_kb);
