@@ -39,6 +39,7 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	if (errno == ENOEXEC)
-		ksft_exit_skip("this kernel cannot run 32-bit x86 programs (needs CONFIG_IA32_EMULATION=y, and no ia32_emulation=0)\n");
+		ksft_exit_skip("this kernel cannot run 32-bit x86 programs "
+			       "(needs CONFIG_IA32_EMULATION=y, and no ia32_emulation=0)\n");
 	ksft_exit_fail_msg("exec %s: %s\n", path, strerror(errno));
 }
