@@ -40,6 +40,8 @@
  *   MLOCKDEV_RESIDENCY_TIMEOUT  seconds per case before it is killed
  *                               (default 300)
  *   MLOCKDEV_ZRAM_MB            zram disk size in MiB (default 256)
+ *   MLOCKDEV_CASES              run only these cases (comma-separated
+ *                               names or prefixes, e.g. "private_")
  *
  * Needs root, the mlockdev module, zram (built in or as a module: the test
  * runs "modprobe zram"), swap support, cgroup v2 at /sys/fs/cgroup with
@@ -878,6 +880,11 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (why) {
 			ksft_test_result_skip("%s: %s\n", cases[i].name, why);
+			continue;
+		}
+		if (!rc_case_selected(cases[i].name)) {
+			ksft_test_result_skip("%s: not selected by MLOCKDEV_CASES\n",
+					      cases[i].name);
 			continue;
 		}
 		ksft_test_result_code(run_case(&cases[i]), cases[i].name, NULL);

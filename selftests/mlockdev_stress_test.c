@@ -40,6 +40,8 @@
  *   MLOCKDEV_STRESS_KILL_CAP_MS upper bound for "prompt" (default 5000)
  *   MLOCKDEV_STRESS_TIMEOUT     seconds per case before it is killed
  *                               (default 300)
+ *   MLOCKDEV_CASES              run only these cases (comma-separated
+ *                               names or prefixes, e.g. "sigkill_")
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -974,6 +976,11 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (why) {
 			ksft_test_result_skip("%s: %s\n", cases[i].name, why);
+			continue;
+		}
+		if (!rc_case_selected(cases[i].name)) {
+			ksft_test_result_skip("%s: not selected by MLOCKDEV_CASES\n",
+					      cases[i].name);
 			continue;
 		}
 		ksft_test_result_code(run_case(&cases[i]), cases[i].name, NULL);

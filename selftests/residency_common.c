@@ -473,3 +473,18 @@ unsigned long rc_env_ulong(const char *name, unsigned long def)
 		return def;
 	return v;
 }
+
+bool rc_case_selected(const char *name)
+{
+	const char *list = getenv("MLOCKDEV_CASES"), *p;
+	size_t n;
+
+	if (!list || !*list)
+		return true;
+	for (p = list; *p; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if (n && !strncmp(name, p, n))
+			return true;
+	}
+	return false;
+}

@@ -127,6 +127,13 @@ unsigned long rc_check_fill(const void *p, size_t len, uint64_t seed);
 
 size_t rc_page_size(void);
 
+/*
+ * Whether case @name runs: MLOCKDEV_CASES unset or empty runs every case,
+ * otherwise it is a comma-separated list of case names or name prefixes
+ * (e.g. "sigkill_,private_device").
+ */
+bool rc_case_selected(const char *name);
+
 /* The env variable @name as an unsigned number, or @def if unset/bad. */
 unsigned long rc_env_ulong(const char *name, unsigned long def);
 
