@@ -110,7 +110,8 @@ static struct {
 	const char *out_dir;
 	const char *csv_file;
 	bool list;
-} opt = { .warmup = -1, .prefault = true, .cpu = -2 };
+	int only;		/* -1, or the one path to run (profiling) */
+} opt = { .only = -1, .warmup = -1, .prefault = true, .cpu = -2 };
 
 static struct bcase *cases;
 static int nr_cases;
@@ -680,7 +681,14 @@ static void run_case(struct bcase *c, int index)
 		int slot = round - (total - c->reps);
 
 		for (p = 0; p < nr_paths; p++) {
-			int64_t ns = measure(c, p, why, sizeof(why));
+			int64_t ns = -1;
+
+			if (opt.only >= 0 && p != opt.only) {
+				if (!warm)
+					c->ns[p][slot] = -1;
+				continue;
+			}
+			ns = measure(c, p, why, sizeof(why));
 
 			if (ns < 0 && !c->failed) {
 				c->failed = true;
@@ -945,7 +953,8 @@ static void usage(FILE *f)
 	      "  --out DIR        write results.csv, results.md, samples.csv, system.txt\n"
 	      "  --csv FILE       write the results CSV to FILE\n"
 	      "  --cpu N          pin to CPU N (-1: do not pin; default: last CPU)\n"
-	      "  --no-prefault    do not touch guest memory once before the cases\n",
+	      "  --no-prefault    do not touch guest memory once before the cases\n"
+	      "  --only PATH      run only path A, B or floor (for profiling; no ratios)\n",
 	      f);
 }
 
@@ -962,6 +971,7 @@ static void parse_args(int argc, char **argv)
 		{ "csv", required_argument, NULL, 'C' },
 		{ "cpu", required_argument, NULL, 'p' },
 		{ "no-prefault", no_argument, NULL, 'P' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -983,6 +993,13 @@ static void parse_args(int argc, char **argv)
 		case 'C': opt.csv_file = optarg; break;
 		case 'p': opt.cpu = atoi(optarg); break;
 		case 'P': opt.prefault = false; break;
+		case 'O':
+			for (o = 0; o < NR_PATHS; o++)
+				if (!strcmp(optarg, path_name[o]))
+					opt.only = o;
+			if (opt.only < 0)
+				die("--only wants A, B or floor");
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
