@@ -60,7 +60,7 @@ _PATTERNS = [
     ("KCSAN report", r"BUG: KCSAN: "),
     ("soft lockup", r"(?:watchdog: )?BUG: soft lockup"),
     ("hard lockup", r"(?:NMI )?(?:watchdog: )?Watchdog detected hard LOCKUP"),
-    ("BUG", r"BUG: "),
+    ("BUG report", r"BUG: "),
     ("kernel BUG", r"kernel BUG at "),
     ("UBSAN report", r"UBSAN: "),
     ("oops", r"Oops(?::|\b)"),
@@ -75,7 +75,7 @@ _PATTERNS = [
      r"|lock held when returning to user space|Nested lock was not taken"
      r"|bad contention detected|chain_key collision|.* still has locks held)"),
     ("lockdep report", r"INFO: trying to register non-static key"),
-    ("WARNING", r"WARNING: "),
+    ("kernel warning", r"WARNING: "),
     ("hung task", r"INFO: task \S.* blocked for more than \d+ seconds"),
     ("RCU stall", r"(?:rcu: )?INFO: \S+ (?:self-)?detected stalls?\b"),
     ("RCU stall", r"(?:rcu: )?INFO: \S+ detected expedited stalls"),
@@ -95,14 +95,25 @@ class Finding:
 
 
 def messages(line):
-    """Yield the printk messages contained in one console line."""
+    """Yield (stamped, text) for each printk message in one console line.
+
+    stamped tells whether the message carried a printk timestamp.
+    """
     m = _PREFIX_RE.match(line)
-    yield line[m.end():]
+    yield bool(_TS_RE.search(m.group(0))), line[m.end():]
     # A record that started mid-line (after unterminated user output).
     for ts in _TS_RE.finditer(line, max(m.end(), 1)):
         rest = line[ts.end():]
         mm = re.match(r"(?:\[\s*[TC]\d+\])?\s?", rest)
-        yield rest[mm.end():]
+        yield True, rest[mm.end():]
+
+
+def is_stamped(lines, probe=400):
+    """Does this log come from a kernel printing timestamps?"""
+    for line in lines[:probe]:
+        if _PREFIX_RE.match(line) and _TS_RE.match(line.lstrip()):
+            return True
+    return False
 
 
 def classify(message):
@@ -140,16 +151,24 @@ def check_taint(value):
 
 
 def scan_lines(lines, ignore=()):
-    """Return the list of Findings in an iterable of console lines."""
+    """Return the list of Findings in a list of console lines.
+
+    When the log has printk timestamps (the runner always boots with
+    printk.time=1), only timestamped messages count as kernel messages:
+    text that user space wrote to the console (an interactive session,
+    /init's own lines) cannot fake a splat.  The kmemleak report, which
+    /init copies from debugfs to the console, is the one exception.
+    """
+    lines = [l.rstrip("\r\n").replace("\r", "") for l in lines]
+    strict = is_stamped(lines)
     ign = [re.compile(rx) for rx in ignore]
     found = []
-    for n, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n").replace("\r", "")
+    for n, line in enumerate(lines, 1):
         if any(rx.search(line) for rx in ign):
             continue
-        for msg in messages(line):
+        for stamped, msg in messages(line):
             kind = classify(msg)
-            if kind:
+            if kind and (stamped or not strict or kind == "kmemleak"):
                 found.append(Finding(kind, msg.strip(), n))
                 break
     return found

@@ -334,6 +334,17 @@ def add_interpreter(tree, host):
         tree.copy_host(interp)
 
 
+def add_terminfo(tree, term):
+    """The terminfo entry of the host's terminal, for an interactive shell."""
+    if not term or "/" in term:
+        return
+    for d in ("/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"):
+        p = os.path.join(d, term[0], term)
+        if os.path.exists(p):
+            tree.copy_host(p)
+            return
+
+
 def build_run(tree, args, argv, kinfo, run_id, extra_env):
     """Fill the per-run tree; returns nothing, raises BuildError."""
     # --add first: a GUESTPATH may be where the command lives.
@@ -363,12 +374,13 @@ def build_run(tree, args, argv, kinfo, run_id, extra_env):
     if not ("/" in argv[0] and tree.canon(argv[0]) in tree.entries):
         argv[0] = add_command(tree, argv[0])
     loads = []
-    for kind, val in args.loads:
+    for kind, val, params in args.loads:
+        words = " ".join(sh_quote(p) for p in params.split())
         if kind == "insmod":
             tree.copy_host(val)
-            loads.append(f"\tvm_insmod {sh_quote(os.path.abspath(val))} || return 1\n")
+            loads.append(f"\tvm_insmod {sh_quote(os.path.abspath(val))} {words} || return 1\n")
         else:
-            loads.append(f"\tvm_modprobe {sh_quote(val)} || return 1\n")
+            loads.append(f"\tvm_modprobe {sh_quote(val)} {words} || return 1\n")
     # Files are copied, not run: module ELF files need no library closure.
     tree.elves = [e for e in tree.elves if not re.search(r"\.ko(\.\w+)?$", e)]
     extra_dirs = initramfs.add_closures(tree)
@@ -385,6 +397,9 @@ def build_run(tree, args, argv, kinfo, run_id, extra_env):
         "MLOCKDEV_KERNEL_FLAVOR": kinfo.get("MLOCKDEV_KERNEL_FLAVOR", ""),
         "MLOCKDEV_KERNEL_RELEASE": kinfo.get("MLOCKDEV_KERNEL_RELEASE", ""),
     }
+    if args.interactive:
+        env["PS1"] = r"mlockdev-vm:\w# "
+        add_terminfo(tree, env["TERM"])
     if extra_dirs:
         env["LD_LIBRARY_PATH"] = ":".join(sorted(extra_dirs))
     env.update(extra_env)
@@ -423,9 +438,19 @@ def kvm_usable():
     return True
 
 
-def kernel_cmdline(args, cfg):
+# Under TCG the guest's clock is the host's, but its CPUs are 10-50x slower
+# and starve when the host is loaded: a non-preemptible loop that takes 1 s
+# normally (jitterentropy's self test at boot) was measured at 33 s on a
+# loaded host and reported as a soft lockup.  Longer thresholds under TCG
+# only; --append can set them back (the last occurrence wins).
+TCG_CMDLINE = ["watchdog_thresh=30", "rcupdate.rcu_cpu_stall_timeout=60"]
+
+
+def kernel_cmdline(args, cfg, accel):
     parts = ["console=ttyS0,115200", "panic=-1", "oops=panic", "printk.time=1",
              f"loglevel={args.loglevel}", "rdinit=/init", "8250.nr_uarts=4"]
+    if accel == "tcg":
+        parts += TCG_CMDLINE
     if cfg.get("CONFIG_DEBUG_KMEMLEAK") == "y":
         parts.append("kmemleak=on")
     if args.append:
@@ -433,10 +458,13 @@ def kernel_cmdline(args, cfg):
     return " ".join(parts)
 
 
-def qemu_command(args, kinfo, initrd, cmdline, socks, logdir):
-    accel = args.accel
-    if accel == "auto":
-        accel = "kvm" if kvm_usable() else "tcg"
+def pick_accel(args):
+    if args.accel == "auto":
+        return "kvm" if kvm_usable() else "tcg"
+    return args.accel
+
+
+def qemu_command(args, kinfo, initrd, cmdline, socks, logdir, accel):
     cmd = [QEMU, "-M", "q35", "-nodefaults", "-nographic", "-no-reboot",
            "-bios", QBOOT, "-m", str(args.mem), "-smp", str(args.smp)]
     if accel == "kvm":
@@ -457,7 +485,7 @@ def qemu_command(args, kinfo, initrd, cmdline, socks, logdir):
         for i, name in enumerate(("con", "data", "out")):
             cmd += ["-chardev", f"socket,id={name},path={socks[i]}",
                     "-serial", f"chardev:{name}"]
-    return cmd, accel
+    return cmd
 
 
 class DataStream:
@@ -720,7 +748,17 @@ def extract_outdir(raw_path, run_id, outdir):
 class LoadAction(argparse.Action):
     def __call__(self, parser, ns, value, option_string=None):
         loads = getattr(ns, "loads", None) or []
-        loads.append(("insmod" if option_string == "--module" else "modprobe", value))
+        # "PATH.ko a=1 b=2": parameters after the path, as for insmod;
+        # a path that exists as given is taken whole (spaces and all).
+        if option_string == "--module" and os.path.isfile(value):
+            what, params = value, ""
+        else:
+            parts = value.strip().split(None, 1)
+            if not parts:
+                parser.error(f"{option_string}: empty argument")
+            what, params = parts[0], (parts[1] if len(parts) > 1 else "")
+        loads.append(("insmod" if option_string == "--module" else "modprobe",
+                      what, params))
         ns.loads = loads
 
 
@@ -742,10 +780,13 @@ def parse_args(argv):
     k.add_argument("--modules-root", metavar="DIR",
                    help="directory holding lib/modules/RELEASE/ (optional)")
     g = ap.add_argument_group("guest contents")
-    g.add_argument("--module", metavar="PATH.ko", dest="loads", action=LoadAction,
-                   default=[], help="copy in and insmod before CMD (repeatable, in order)")
-    g.add_argument("--modprobe", metavar="NAME", dest="loads", action=LoadAction,
-                   help="modprobe a module of the kernel's own tree before CMD (repeatable)")
+    g.add_argument("--module", metavar="'PATH.ko [PARAM=V...]'", dest="loads",
+                   action=LoadAction, default=[],
+                   help="copy in and insmod before CMD (repeatable, in order)")
+    g.add_argument("--modprobe", metavar="'NAME [PARAM=V...]'", dest="loads",
+                   action=LoadAction,
+                   help="modprobe a module of the kernel's own tree before CMD "
+                   "(repeatable, in order with --module)")
     g.add_argument("--add", metavar="HOSTPATH[:GUESTPATH]", action="append", default=[],
                    help="copy a file or directory into the guest (repeatable)")
     g.add_argument("--cwd", metavar="DIR", default="/", help="guest working directory")
@@ -784,7 +825,7 @@ def parse_args(argv):
     if not cmd and not args.interactive:
         ap.error("no command given (tools/vm/run [options] -- CMD [ARGS...])")
     if args.interactive and not cmd:
-        cmd = ["/bin/sh"]
+        cmd = ["bash"] if shutil.which("bash") else ["/bin/sh"]
     if args.timeout is None:
         args.timeout = 0 if args.interactive else 600
     if args.kernel and args.kernel_image:
@@ -887,13 +928,13 @@ def run(args, cmd, kinfo, root, logdir):
         raise SetupError(f"{QEMU} not found (install qemu-system-x86: tools/setup)")
     if not os.path.exists(QBOOT):
         raise SetupError(f"{QBOOT} not found (install qemu-system-data: tools/setup)")
-    for kind, val in args.loads:
+    for kind, val, _ in args.loads:
         if kind == "insmod" and not os.path.isfile(val):
             raise SetupError(f"--module {val}: no such file")
     cfg = kernel_config(kinfo)
     t0 = time.monotonic()
     cache = os.path.join(root, "build", "vm-cache")
-    km_names = [v for k, v in args.loads if k == "modprobe"]
+    km_names = [v for k, v, _ in args.loads if k == "modprobe"]
     base, manifest, modnames = build_base(kinfo, cache, km_names + DEFAULT_MODULES_REQUIRED)
     run_id = secrets.token_hex(6)
     tree = initramfs.Tree(base=manifest)
@@ -910,12 +951,15 @@ def run(args, cmd, kinfo, root, logdir):
             compress = cfg.get("CONFIG_RD_GZIP", "y") == "y"
             tree.write(out, compress=compress)
         prep = time.monotonic() - t0
-        cmdline = kernel_cmdline(args, cfg)
+        accel = pick_accel(args)
+        if accel == "kvm" and not kvm_usable():
+            raise SetupError("--accel kvm: /dev/kvm is not usable")
+        cmdline = kernel_cmdline(args, cfg, accel)
         if args.interactive:
             socks = [None, os.path.join(tmpd, "data.raw"), os.path.join(tmpd, "out.raw")]
         else:
             socks = [os.path.join(tmpd, n) for n in ("con.sock", "data.sock", "out.sock")]
-        qcmd, accel = qemu_command(args, kinfo, initrd, cmdline, socks, logdir)
+        qcmd = qemu_command(args, kinfo, initrd, cmdline, socks, logdir, accel)
         with open(os.path.join(logdir, "qemu-cmdline.txt"), "w") as f:
             f.write(" ".join(shlex.quote(a) for a in qcmd) + "\n")
         with open(os.path.join(logdir, "command.txt"), "w") as f:
