@@ -207,8 +207,10 @@ t_shim_debug() {
 	grep -q 'mlockdev-preload\[[0-9]*\]: mlockall(0x3) = 0$' "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
 	grep -q 'munlockall() = 0$' "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
 	with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
-	[ -s "$WORK/err" ] && fail "output without MLOCKDEV_SHIM_DEBUG: $(cat "$WORK/err")"
-	return 0
+	if [ -s "$WORK/err" ]; then
+		fail "output without MLOCKDEV_SHIM_DEBUG: $(cat "$WORK/err")"
+		return 1
+	fi
 }
 
 # Real, unmodified Debian programs that call mlockall: their calls reach
@@ -291,7 +293,10 @@ t_install() {
 		-Wl,--wrap=mlockall -Wl,--wrap=munlockall $flags ||
 		fail "static link with: $flags" || return 1
 	# With no device it fails with ENODEV: the call went to the library.
-	MLOCKDEV_DEVICE=$WORK/nonexistent "$WORK/plain" 2> "$WORK/err" && fail "no device, yet success" && return 1
+	if MLOCKDEV_DEVICE=$WORK/nonexistent "$WORK/plain" 2> "$WORK/err"; then
+		fail "no device, yet success"
+		return 1
+	fi
 	grep -q 'mlockall: No such device' "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
 }
 
