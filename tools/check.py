@@ -36,6 +36,11 @@ GUEST_DIR = "/opt/mlockdev"
 GUEST_TIMEOUT = {"debug-6.12": 3600}
 GUEST_TIMEOUT_DEFAULT = 1800
 GUEST_MEM = 3072
+# A module built for another kernel, for the "wrong kernel" error tests.
+OTHER_KERNEL = {"stock-6.12": "stock-6.1", "stock-6.1": "stock-6.12",
+                "debug-6.12": "stock-6.12"}
+# Debian programs that call mlockall(), run under the preload shim.
+GUEST_PROGRAMS = ["/usr/bin/cyclictest", "/usr/bin/signaltest"]
 
 
 class Results:
@@ -266,6 +271,17 @@ class Check:
         kunit = os.path.join(mod, "mlockdev_kunit.ko")
         if os.path.isfile(kunit):
             args += ["--add", f"{kunit}:{GUEST_DIR}/mlockdev_kunit.ko"]
+        # The userspace suite: installed tools, their guest tests, programs.
+        args += ["--add", f"{TOP}/build/userspace/usr/local:/usr/local",
+                 "--add", f"{TOP}/tools/mlockdevctl/tests:{GUEST_DIR}/userspace",
+                 "--add", f"{mod}/mlockdev.ko:{GUEST_DIR}/ko/mlockdev.ko",
+                 "--env", f"MLOCKDEV_KO={GUEST_DIR}/ko/mlockdev.ko"]
+        for prog in GUEST_PROGRAMS:
+            args += ["--add", prog]
+        other = self.modules.get(OTHER_KERNEL.get(kernel, ""))
+        if other:
+            args += ["--add", f"{other}/mlockdev.ko:{GUEST_DIR}/ko-other/mlockdev.ko",
+                     "--env", f"MLOCKDEV_OTHER_KO={GUEST_DIR}/ko-other/mlockdev.ko"]
         return args
 
     def guest(self):
@@ -273,7 +289,7 @@ class Check:
             if k not in self.modules:
                 self.res.add_simple(k, "guest", False, "module did not build")
                 continue
-            suites = ["kunit", "kselftest"]
+            suites = ["kunit", "kselftest", "userspace"]
             args = self.guest_args(k) + [
                 "--", f"{GUEST_DIR}/guest-suites.sh"] + suites
             rc, text = run(args, self.log(f"guest-{k}.log"))
@@ -287,7 +303,7 @@ class Check:
             s = ktap.parse(body, f"{kernel} {name}")
             self.res.add(kernel, name, s)
             for line in body.splitlines():
-                if line.startswith("# mlockdev-diff:"):
+                if line.startswith("# mlockdev-diff: scenarios="):
                     self.res.notes.append(f"{kernel}: {line[2:]}")
         verdict = ""
         vfile = os.path.join(self.log(f"vm-{kernel}"), "verdict.txt")
