@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * diff_compare.c - compare the two snapshots of a scenario.
+ *
+ * Everything in struct diff_snapshot must be equal, with one exception
+ * that is recognised precisely and reported as such: the module cannot
+ * merge VMAs (vma_modify_flags() on 6.12 and vma_merge() on 6.1 are not
+ * exported), so where the system call merges neighbours whose flags have
+ * become equal, the device path leaves them split.  That case is:
+ *
+ *  - after coalescing, on each side, every run of adjacent VMAs that look
+ *    alike (same permissions, VmFlags, name, backing file, contiguous file
+ *    offset, page sizes), the two lists are identical, sizes and page
+ *    counters summed;
+ *  - every boundary between VMAs on the syscall path is also one on the
+ *    device path, which has more.
+ *
+ * Anything else, including a VMA the device path has merged and the
+ * system call has not, is a difference.
+ *
+ * Not compared, because they do not depend on the lock but on history:
+ *
+ *  - smaps "Referenced:" (young PTEs, PG_referenced, PG_active).  Most of
+ *    a child's pages are shared with the parent (copy-on-write, page
+ *    cache), and their aging state carries over from one child to the
+ *    next; the system call moves folios to the unevictable list and back
+ *    (clearing PG_active), which the module cannot do, so the same
+ *    history ages pages differently.  Even scenarios that change nothing
+ *    (EINVAL) show it.
+ *  - /proc/vmstat unevictable_pgs_mlocked/munlocked when a grandchild was
+ *    forked: each copy-on-write copy of a locked page counts one mlock
+ *    and one munlock, and whether a page is copied or reused depends on
+ *    whether the grandchild has finished exiting (one or two pages
+ *    either way, also when both children use the system call).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diff.h"
+
+/* Diagnostics per scenario, so one bad scenario cannot drown the log. */
+#define MAX_LINES	48
+
+static const char *scenario;
+static int lines_printed, lines_dropped;
+
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lines_printed >= MAX_LINES) {
+		lines_dropped++;
+		return;
+	}
+	lines_printed++;
+	printf("# %s: ", scenario);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static const char *path_name[DIFF_NR_PATHS] = {
+	[DIFF_SYSCALL] = "syscall",
+	[DIFF_DEVICE] = "device",
+};
+
+static const char *errno_name(int err)
+{
+	static char buf[16];
+
+	switch (err) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case EINTR: return "EINTR";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EFAULT: return "EFAULT";
+	case EINVAL: return "EINVAL";
+	case ENOTTY: return "ENOTTY";
+	case ENOSYS: return "ENOSYS";
+	case EBADF: return "EBADF";
+	}
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+static void result_text(const struct diff_result *r, char *buf, size_t n)
+{
+	if (!r->ran)
+		snprintf(buf, n, "not reached");
+	else if (r->ret)
+		snprintf(buf, n, "-1/%s", errno_name(r->err));
+	else
+		snprintf(buf, n, "0%s", r->errno_kept ? "" : " (errno changed)");
+}
+
+static const char *const page_bit_names[PG_NR_BITS] = {
+	"unmapped", "resident", "present", "swapped", "file", "uffd-wp",
+	"exclusive", "soft-dirty", "mlocked", "anon", "thp", "huge", "zero",
+};
+
+static const char *page_text(uint16_t st)
+{
+	static char buf[2][128];
+	static int which;
+	char *p = buf[which ^= 1];
+	size_t off = 0;
+	int i;
+
+	p[0] = '\0';
+	for (i = 0; i < PG_NR_BITS; i++)
+		if (st & (1u << i))
+			off += snprintf(p + off, sizeof(buf[0]) - off, "%s%s",
+					off ? "," : "", page_bit_names[i]);
+	if (!off)
+		snprintf(p, sizeof(buf[0]), "absent");
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scalars                                                             */
+
+static bool compare_steps(const struct diff_scenario *sc,
+			  const struct diff_snapshot *a,
+			  const struct diff_snapshot *b)
+{
+	char ta[48], tb[48];
+	bool same = true;
+	int i;
+
+	for (i = 0; i < DIFF_MAX_STEPS; i++) {
+		const struct diff_result *ra = &a->step[i], *rb = &b->step[i];
+
+		if (!memcmp(ra, rb, sizeof(*ra)))
+			continue;
+		result_text(ra, ta, sizeof(ta));
+		result_text(rb, tb, sizeof(tb));
+		say("step %d %s: syscall=%s device=%s", i + 1,
+		    sc->steps[i].fn ? sc->steps[i].name : "?", ta, tb);
+		same = false;
+	}
+	return same;
+}
+
+static bool compare_facts(const struct diff_snapshot *a,
+			  const struct diff_snapshot *b)
+{
+	bool same = true;
+	int i, n;
+
+	if (a->nfacts != b->nfacts) {
+		say("number of recorded facts: syscall=%d device=%d",
+		    a->nfacts, b->nfacts);
+		same = false;
+	}
+	n = a->nfacts < b->nfacts ? a->nfacts : b->nfacts;
+	for (i = 0; i < n; i++) {
+		const struct diff_fact *fa = &a->fact[i], *fb = &b->fact[i];
+
+		if (fa->step == fb->step && !strcmp(fa->name, fb->name) &&
+		    fa->value == fb->value)
+			continue;
+		say("fact %s (step %d): syscall=%" PRId64 " device=%" PRId64
+		    "%s%s", fa->name, fa->step + 1, fa->value, fb->value,
+		    strcmp(fa->name, fb->name) ? " recorded as " : "",
+		    strcmp(fa->name, fb->name) ? fb->name : "");
+		same = false;
+	}
+	return same;
+}
+
+static bool compare_i64(const char *what, int64_t a, int64_t b,
+			const char *unit)
+{
+	if (a == b)
+		return true;
+	say("%s: syscall=%" PRId64 "%s device=%" PRId64 "%s", what, a, unit,
+	    b, unit);
+	return false;
+}
+
+static bool compare_status(const struct diff_snapshot *a,
+			   const struct diff_snapshot *b)
+{
+	char what[64];
+	bool same = true;
+	int i;
+
+	for (i = 0; i < ST_NR; i++) {
+		snprintf(what, sizeof(what), "/proc/self/status %s",
+			 diff_status_names[i]);
+		same &= compare_i64(what, a->status[i], b->status[i], " kB");
+	}
+	if (a->cap_eff != b->cap_eff) {
+		say("CapEff: syscall=%016" PRIx64 " device=%016" PRIx64,
+		    a->cap_eff, b->cap_eff);
+		same = false;
+	}
+	same &= compare_i64("/proc/meminfo Mlocked delta (child)",
+			    a->mlocked_delta_kb, b->mlocked_delta_kb, " kB");
+	same &= compare_i64("/proc/meminfo Mlocked delta (after exit)",
+			    a->exit_mlocked_delta_kb, b->exit_mlocked_delta_kb,
+			    " kB");
+	for (i = 0; i < VS_NR; i++) {
+		if ((a->forked || b->forked) &&
+		    (i == VS_MLOCKED || i == VS_MUNLOCKED))
+			continue;
+		snprintf(what, sizeof(what), "/proc/vmstat %s delta",
+			 diff_vmstat_names[i]);
+		same &= compare_i64(what, a->vmstat_delta[i],
+				    b->vmstat_delta[i], "");
+	}
+	if (a->wait_status != b->wait_status) {
+		say("child wait status: syscall=0x%x device=0x%x",
+		    a->wait_status, b->wait_status);
+		same = false;
+	}
+	return same;
+}
+
+/* VmLck must be the sum of the sizes of the "lo" VMAs, on either path. */
+static bool check_invariants(const struct diff_snapshot *s, int path)
+{
+	if (s->status[ST_VMLCK] == s->locked_vma_kb)
+		return true;
+	say("%s path: VmLck %" PRId64 " kB != %" PRId64
+	    " kB in VMAs with \"lo\" (invariant)", path_name[path],
+	    s->status[ST_VMLCK], s->locked_vma_kb);
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Test mappings, page by page                                         */
+
+static bool compare_maps(const struct diff_snapshot *a,
+			 const struct diff_snapshot *b, long page)
+{
+	bool same = true;
+	int i, n;
+
+	if (a->nmaps != b->nmaps) {
+		say("test mappings: syscall=%d device=%d", a->nmaps, b->nmaps);
+		same = false;
+	}
+	n = a->nmaps < b->nmaps ? a->nmaps : b->nmaps;
+	for (i = 0; i < n; i++) {
+		const struct diff_map *ma = &a->map[i], *mb = &b->map[i];
+		unsigned int p, shown = 0, bad = 0;
+
+		if (strcmp(ma->label, mb->label) || ma->addr != mb->addr ||
+		    ma->len != mb->len || ma->npages != mb->npages) {
+			say("test mapping %d: syscall=%s 0x%" PRIx64 "+%" PRIu64
+			    " device=%s 0x%" PRIx64 "+%" PRIu64, i, ma->label,
+			    ma->addr, ma->len, mb->label, mb->addr, mb->len);
+			same = false;
+			continue;
+		}
+		for (p = 0; p < ma->npages; p++) {
+			if (ma->page[p] == mb->page[p])
+				continue;
+			bad++;
+			if (shown++ < 3)
+				say("mapping %s page %u (0x%" PRIx64
+				    "): syscall=%s device=%s", ma->label, p,
+				    ma->addr + (uint64_t)p * page,
+				    page_text(ma->page[p]),
+				    page_text(mb->page[p]));
+		}
+		if (bad > shown)
+			say("mapping %s: %u of %u pages differ", ma->label,
+			    bad, ma->npages);
+		same &= !bad;
+	}
+	return same;
+}
+
+/* ------------------------------------------------------------------ */
+/* VMAs                                                                */
+
+/* Attributes that must be equal for two VMAs to be alike. */
+static bool vma_alike(const struct diff_vma *x, const struct diff_vma *y,
+		      bool same_snapshot)
+{
+	if (strcmp(x->perms, y->perms) || strcmp(x->vmflags, y->vmflags) ||
+	    strcmp(x->name, y->name) || x->dev_major != y->dev_major ||
+	    x->dev_minor != y->dev_minor)
+		return false;
+	/* Inode numbers of files each child made itself differ. */
+	if (same_snapshot && x->inode != y->inode)
+		return false;
+	return x->kb[SM_KERNEL_PAGE] == y->kb[SM_KERNEL_PAGE] &&
+	       x->kb[SM_MMU_PAGE] == y->kb[SM_MMU_PAGE] &&
+	       x->kb[SM_THP_ELIGIBLE] == y->kb[SM_THP_ELIGIBLE];
+}
+
+static bool kb_equal(const struct diff_vma *x, const struct diff_vma *y)
+{
+	int f;
+
+	for (f = 0; f < SM_NR; f++)
+		if (f != SM_REFERENCED && x->kb[f] != y->kb[f])
+			return false;
+	return true;
+}
+
+static bool vma_equal(const struct diff_vma *x, const struct diff_vma *y)
+{
+	return x->start == y->start && x->end == y->end &&
+	       x->offset == y->offset && vma_alike(x, y, false) &&
+	       kb_equal(x, y);
+}
+
+/* Would the kernel's merge rules (as far as smaps shows) join @x and @y? */
+static bool vma_coalescable(const struct diff_vma *x, const struct diff_vma *y)
+{
+	if (x->end != y->start || !vma_alike(x, y, true))
+		return false;
+	/* File-backed: the file offset must continue. */
+	return !x->inode || y->offset == x->offset + (x->end - x->start);
+}
+
+static struct diff_vma coalesced[DIFF_NR_PATHS][DIFF_MAX_VMAS];
+
+static int coalesce(const struct diff_snapshot *s, struct diff_vma *out)
+{
+	int i, n = 0, f;
+
+	for (i = 0; i < s->nvmas; i++) {
+		const struct diff_vma *v = &s->vma[i];
+
+		if (n && vma_coalescable(&out[n - 1], v)) {
+			struct diff_vma *c = &out[n - 1];
+
+			c->end = v->end;
+			for (f = 0; f < SM_NR; f++)
+				if (f != SM_KERNEL_PAGE && f != SM_MMU_PAGE &&
+				    f != SM_THP_ELIGIBLE)
+					c->kb[f] += v->kb[f];
+			continue;
+		}
+		out[n++] = *v;
+	}
+	return n;
+}
+
+static bool is_boundary(const struct diff_snapshot *s, uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < s->nvmas; i++)
+		if (s->vma[i].start == addr || s->vma[i].end == addr)
+			return true;
+	return false;
+}
+
+static void say_vma_fields(const struct diff_vma *x, const struct diff_vma *y)
+{
+	int f;
+
+	if (x->end != y->end)
+		say("vma 0x%" PRIx64 " %s: end syscall=0x%" PRIx64
+		    " device=0x%" PRIx64, x->start, x->name, x->end, y->end);
+	if (x->offset != y->offset)
+		say("vma 0x%" PRIx64 " %s: offset syscall=0x%" PRIx64
+		    " device=0x%" PRIx64, x->start, x->name, x->offset,
+		    y->offset);
+	if (strcmp(x->perms, y->perms))
+		say("vma 0x%" PRIx64 " %s: perms syscall=%s device=%s",
+		    x->start, x->name, x->perms, y->perms);
+	if (strcmp(x->name, y->name))
+		say("vma 0x%" PRIx64 ": name syscall=\"%s\" device=\"%s\"",
+		    x->start, x->name, y->name);
+	if (strcmp(x->vmflags, y->vmflags))
+		say("vma 0x%" PRIx64 " %s: VmFlags syscall=\"%s\" device=\"%s\"",
+		    x->start, x->name, x->vmflags, y->vmflags);
+	if (x->dev_major != y->dev_major || x->dev_minor != y->dev_minor)
+		say("vma 0x%" PRIx64 " %s: device syscall=%x:%x device=%x:%x",
+		    x->start, x->name, x->dev_major, x->dev_minor,
+		    y->dev_major, y->dev_minor);
+	for (f = 0; f < SM_NR; f++)
+		if (f != SM_REFERENCED && x->kb[f] != y->kb[f])
+			say("vma 0x%" PRIx64 "-0x%" PRIx64 " %s: %s syscall=%"
+			    PRIu64 " device=%" PRIu64 "%s", x->start, x->end,
+			    x->name, diff_smaps_names[f], x->kb[f], y->kb[f],
+			    f == SM_THP_ELIGIBLE ? "" : " kB");
+}
+
+/* Walk both lists by address and print what differs. */
+static void say_vma_list_diff(const struct diff_vma *a, int na,
+			      const struct diff_vma *b, int nb)
+{
+	int i = 0, j = 0;
+
+	while (i < na || j < nb) {
+		if (j >= nb || (i < na && a[i].start < b[j].start)) {
+			say("vma 0x%" PRIx64 "-0x%" PRIx64 " %s [%s]: only on "
+			    "the syscall path", a[i].start, a[i].end,
+			    a[i].name, a[i].vmflags);
+			i++;
+		} else if (i >= na || b[j].start < a[i].start) {
+			say("vma 0x%" PRIx64 "-0x%" PRIx64 " %s [%s]: only on "
+			    "the device path", b[j].start, b[j].end,
+			    b[j].name, b[j].vmflags);
+			j++;
+		} else {
+			if (!vma_equal(&a[i], &b[j]))
+				say_vma_fields(&a[i], &b[j]);
+			i++;
+			j++;
+		}
+	}
+}
+
+/* Return: 0 identical, 1 documented merge divergence, -1 different. */
+static int compare_vmas(const struct diff_snapshot *a,
+			const struct diff_snapshot *b)
+{
+	int na, nb, i, extra = 0;
+	uint64_t first_split = 0;
+
+	if (a->nvmas == b->nvmas) {
+		for (i = 0; i < a->nvmas; i++)
+			if (!vma_equal(&a->vma[i], &b->vma[i]))
+				break;
+		if (i == a->nvmas)
+			return 0;
+	}
+
+	na = coalesce(a, coalesced[DIFF_SYSCALL]);
+	nb = coalesce(b, coalesced[DIFF_DEVICE]);
+	if (na == nb) {
+		for (i = 0; i < na; i++)
+			if (!vma_equal(&coalesced[DIFF_SYSCALL][i],
+				       &coalesced[DIFF_DEVICE][i]))
+				break;
+		if (i == na && b->nvmas > a->nvmas) {
+			/* Alike after coalescing: is the device just split more? */
+			for (i = 0; i < a->nvmas; i++)
+				if (!is_boundary(b, a->vma[i].start) ||
+				    !is_boundary(b, a->vma[i].end))
+					break;
+			if (i == a->nvmas) {
+				for (i = 1; i < b->nvmas; i++)
+					if (!is_boundary(a, b->vma[i].start)) {
+						extra++;
+						if (!first_split)
+							first_split = b->vma[i].start;
+					}
+				say("documented divergence vma-merge: syscall=%d VMAs "
+				    "device=%d VMAs, identical after coalescing; the "
+				    "device path leaves %d split(s) (first at 0x%"
+				    PRIx64 ") that the system call merges: the module "
+				    "cannot merge VMAs (vma_modify_flags()/vma_merge() "
+				    "are not exported)", a->nvmas, b->nvmas, extra,
+				    first_split);
+				return 1;
+			}
+		}
+	}
+
+	say("VMA count: syscall=%d device=%d (after coalescing alike "
+	    "neighbours: %d and %d)", a->nvmas, b->nvmas, na, nb);
+	if (a->nvmas == b->nvmas)
+		say_vma_list_diff(a->vma, a->nvmas, b->vma, b->nvmas);
+	else
+		say_vma_list_diff(coalesced[DIFF_SYSCALL], na,
+				  coalesced[DIFF_DEVICE], nb);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+
+static bool snapshot_usable(const struct diff_snapshot *s, int path)
+{
+	if (s->magic != DIFF_SNAPSHOT_MAGIC || s->size != sizeof(*s)) {
+		say("%s path: no snapshot (child wait status 0x%x)%s%s",
+		    path_name[path], s->wait_status, s->error[0] ? ": " : "",
+		    s->error);
+		return false;
+	}
+	if (s->error[0] || !s->complete) {
+		say("%s path: %s", path_name[path],
+		    s->error[0] ? s->error : "snapshot incomplete");
+		return false;
+	}
+	return true;
+}
+
+enum diff_verdict diff_compare(const struct diff_scenario *sc,
+			       const struct diff_snapshot *sys,
+			       const struct diff_snapshot *dev, long page)
+{
+	bool same = true;
+	int vmas;
+
+	scenario = sc->name;
+	lines_printed = lines_dropped = 0;
+
+	if (!snapshot_usable(sys, DIFF_SYSCALL) ||
+	    !snapshot_usable(dev, DIFF_DEVICE)) {
+		/* Also show how far each got, if both ran at all. */
+		compare_steps(sc, sys, dev);
+		return DIFF_DIFFERENT;
+	}
+
+	same &= compare_steps(sc, sys, dev);
+	same &= compare_facts(sys, dev);
+	same &= compare_status(sys, dev);
+	same &= check_invariants(sys, DIFF_SYSCALL);
+	same &= check_invariants(dev, DIFF_DEVICE);
+	same &= compare_maps(sys, dev, page);
+	vmas = compare_vmas(sys, dev);
+
+	if (lines_dropped)
+		printf("# %s: (%d more lines not shown)\n", scenario,
+		       lines_dropped);
+	if (!same || vmas < 0)
+		return DIFF_DIFFERENT;
+	return vmas ? DIFF_DOCUMENTED : DIFF_IDENTICAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* -v: what one path saw, in one paragraph                             */
+
+static const struct diff_vma *vma_at(const struct diff_snapshot *s,
+				     uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < s->nvmas; i++)
+		if (s->vma[i].start <= addr && addr < s->vma[i].end)
+			return &s->vma[i];
+	return NULL;
+}
+
+void diff_describe(const struct diff_scenario *sc,
+		   const struct diff_snapshot *s, int path)
+{
+	char text[48];
+	int i, lo = 0, lf = 0;
+
+	scenario = sc->name;
+	for (i = 0; i < DIFF_MAX_STEPS && sc->steps[i].fn; i++) {
+		result_text(&s->step[i], text, sizeof(text));
+		printf("# %s: %s: step %d %s -> %s\n", scenario,
+		       path_name[path], i + 1, sc->steps[i].name, text);
+	}
+	for (i = 0; i < s->nvmas; i++) {
+		lo += s->vma[i].lo;
+		lf += s->vma[i].lf;
+	}
+	printf("# %s: %s: VmSize %" PRId64 " kB, VmLck %" PRId64 " kB, "
+	       "%d VMAs (%d lo, %d lf), Mlocked %+" PRId64 " kB, "
+	       "after exit %+" PRId64 " kB\n", scenario, path_name[path],
+	       s->status[ST_VMSIZE], s->status[ST_VMLCK], s->nvmas, lo, lf,
+	       s->mlocked_delta_kb, s->exit_mlocked_delta_kb);
+	for (i = 0; i < s->nfacts; i++)
+		printf("# %s: %s: %s = %" PRId64 "\n", scenario,
+		       path_name[path], s->fact[i].name, s->fact[i].value);
+	for (i = 0; i < s->nmaps; i++) {
+		const struct diff_map *m = &s->map[i];
+		const struct diff_vma *v = vma_at(s, m->addr);
+		unsigned int p, res = 0, mlk = 0;
+
+		for (p = 0; p < m->npages; p++) {
+			res += !!(m->page[p] & PG_RESIDENT);
+			mlk += !!(m->page[p] & PG_MLOCKED);
+		}
+		printf("# %s: %s: mapping %s 0x%" PRIx64 " %u pages: %u "
+		       "resident, %u mlocked; VMA [%s]\n", scenario,
+		       path_name[path], m->label, m->addr, m->npages, res,
+		       mlk, v ? v->vmflags : "none");
+	}
+	if (s->error[0])
+		printf("# %s: %s: error: %s\n", scenario, path_name[path],
+		       s->error);
+}

@@ -1,0 +1,1012 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mlockdev_diff_test - the differential suite: mlockall(2)/munlockall(2)
+ * against MLOCKDEV_IOC_LOCK_ALL/UNLOCK_ALL, scenario by scenario.
+ *
+ * Each scenario of the table below runs in two fresh children of this
+ * process, one after the other: child A does its lock and unlock steps
+ * with the system calls, child B with the ioctls.  The parent never locks
+ * anything.  Both children are forked from the same parent and run the
+ * same code, so their address spaces are laid out identically, addresses
+ * included; each ends with a snapshot of everything the kernel shows
+ * (diff_snapshot.c) and the parent compares the two (diff_compare.c).
+ * One KTAP result per scenario; the documented divergences are listed in
+ * Documentation/differential.rst.
+ *
+ * Usage: mlockdev_diff_test [-l] [-v] [--null] [--self-check[=MODE]]
+ *                           [PATTERN...]
+ *   -l              list the scenarios and what each checks
+ *   -v              also print what each path saw
+ *   PATTERN         run only the scenarios whose names match (fnmatch)
+ *   --self-check    make the device path deliberately wrong (also
+ *                   MLOCKDEV_DIFF_SELF_CHECK=1|MODE): every scenario where
+ *                   the lie shows must then fail
+ *   --null          both children use the system calls: checks that the
+ *                   harness itself adds no difference (no module needed)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ipc.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/mlockdev.h>
+
+#include "kselftest.h"
+#include "diff.h"
+
+#define DEV_PATH	"/dev/" MLOCKDEV_DEVICE_NAME
+
+/* ------------------------------------------------------------------ */
+/* The scenario table                                                  */
+
+#define CUR	MCL_CURRENT
+#define FUT	MCL_FUTURE
+#define ONF	MCL_ONFAULT
+#define RW	(PROT_READ | PROT_WRITE)
+
+#define LOCK(f)		{ .name = "lock(" #f ")", .fn = step_lock, .arg = (f) }
+#define UNLOCK()	{ .name = "unlock", .fn = step_unlock }
+#define DO(step, a)	{ .name = #step, .fn = step_##step, .arg = (a) }
+#define ON(step, m, a)	{ .name = #step "(" m ")", .fn = step_##step, \
+			  .map = m, .arg = (a) }
+
+#define INFINITY_LIMIT	(-1L)
+
+/*
+ * A scenario: a name, one line of what it shows, what it needs, and its
+ * steps.  After the last step every child maps a 4-page "probe" (does a
+ * new mapping come out locked and populated?) and takes its snapshot.
+ */
+static const struct diff_scenario scenarios[] = {
+	/* --- the flags argument ----------------------------------------- */
+	{ "flags_0", "flags 0: EINVAL, nothing changes",
+	  0, { DO(map_mixed, 0), LOCK(0) } },
+	{ "flags_current", "MCL_CURRENT: every lockable VMA locked and populated",
+	  0, { DO(map_mixed, 0), LOCK(CUR) } },
+	{ "flags_future", "MCL_FUTURE: VMAs untouched, the probe locked and populated",
+	  0, { DO(map_mixed, 0), LOCK(FUT) } },
+	{ "flags_current_future", "MCL_CURRENT|MCL_FUTURE",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT) } },
+	{ "flags_onfault", "MCL_ONFAULT alone: EINVAL",
+	  0, { DO(map_mixed, 0), LOCK(ONF) } },
+	{ "flags_current_onfault", "MCL_CURRENT|MCL_ONFAULT: locked (lf), not populated",
+	  0, { DO(map_mixed, 0), LOCK(CUR | ONF) } },
+	{ "flags_future_onfault", "MCL_FUTURE|MCL_ONFAULT: the probe lf, not populated",
+	  0, { DO(map_mixed, 0), LOCK(FUT | ONF) } },
+	{ "flags_all", "MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF) } },
+	{ "flags_unknown_8", "bit 3 alone: EINVAL",
+	  0, { DO(map_mixed, 0), LOCK(8) } },
+	{ "flags_current_unknown_16", "MCL_CURRENT with bit 4: EINVAL before anything",
+	  0, { DO(map_mixed, 0), LOCK(CUR | 16) } },
+	{ "flags_all_and_unknown", "all three flags with bit 8: EINVAL",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF | 0x100) } },
+	{ "flags_sign_bit", "MCL_CURRENT with bit 31 (a negative int): EINVAL",
+	  0, { DO(map_mixed, 0), LOCK((int)(CUR | 0x80000000u)) } },
+	{ "flags_all_bits", "flags -1: EINVAL",
+	  0, { DO(map_mixed, 0), LOCK(-1) } },
+
+	/* --- RLIMIT_MEMLOCK and CAP_IPC_LOCK, with MCL_CURRENT ---------- */
+	{ "limit_zero_nocap", "limit 0 without CAP_IPC_LOCK: EPERM",
+	  0, { DO(map_mixed, 0), DO(set_limit, 0), DO(drop_cap, 0), LOCK(CUR) } },
+	{ "limit_zero_cap", "limit 0 with CAP_IPC_LOCK: locks",
+	  0, { DO(map_mixed, 0), DO(set_limit, 0), DO(need_cap, 0), LOCK(CUR) } },
+	{ "limit_subpage_nocap", "limit below one page is 0 pages: ENOMEM",
+	  0, { DO(map_mixed, 0), DO(set_limit, 100), DO(drop_cap, 0), LOCK(CUR) } },
+	{ "limit_subpage_cap", "limit below one page with CAP_IPC_LOCK: locks",
+	  0, { DO(map_mixed, 0), DO(set_limit, 100), DO(need_cap, 0), LOCK(CUR) } },
+	{ "limit_vmsize_nocap", "limit exactly VmSize: locks",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, 0), LOCK(CUR) } },
+	{ "limit_vmsize_cap", "limit exactly VmSize with CAP_IPC_LOCK",
+	  0, { DO(map_mixed, 0), DO(need_cap, 0), DO(limit_vmsize, 0), LOCK(CUR) } },
+	{ "limit_below_vmsize_nocap", "limit one page under VmSize: ENOMEM",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, -1), LOCK(CUR) } },
+	{ "limit_below_vmsize_cap", "one page under VmSize with CAP_IPC_LOCK: locks",
+	  0, { DO(map_mixed, 0), DO(need_cap, 0), DO(limit_vmsize, -1), LOCK(CUR) } },
+	{ "limit_infinity_nocap", "RLIM_INFINITY without CAP_IPC_LOCK: no overflow, locks",
+	  0, { DO(map_mixed, 0), DO(set_limit, INFINITY_LIMIT), DO(drop_cap, 0),
+	       LOCK(CUR) } },
+	{ "limit_infinity_cap", "RLIM_INFINITY with CAP_IPC_LOCK",
+	  0, { DO(map_mixed, 0), DO(set_limit, INFINITY_LIMIT), DO(need_cap, 0),
+	       LOCK(CUR) } },
+	{ "limit_zero_nocap_flags_0", "EINVAL comes before EPERM",
+	  0, { DO(map_mixed, 0), DO(set_limit, 0), DO(drop_cap, 0), LOCK(0) } },
+	{ "limit_zero_nocap_future", "MCL_FUTURE with limit 0, no CAP_IPC_LOCK: EPERM",
+	  0, { DO(map_mixed, 0), DO(set_limit, 0), DO(drop_cap, 0), LOCK(FUT) } },
+	{ "limit_subpage_nocap_future", "MCL_FUTURE never ENOMEM; the probe gets EAGAIN",
+	  0, { DO(map_mixed, 0), DO(set_limit, 100), DO(drop_cap, 0), LOCK(FUT) } },
+	{ "limit_enomem_changes_nothing", "ENOMEM keeps an earlier MCL_FUTURE and all VMAs",
+	  0, { DO(map_mixed, 0), LOCK(FUT), DO(drop_cap, 0), DO(limit_vmsize, -1),
+	       LOCK(CUR) } },
+	{ "limit_vmsize_nocap_future_eagain", "locked up to the limit: a big mmap gets EAGAIN",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, 0),
+	       LOCK(CUR | FUT), ON(mmap_new, "new", 64) } },
+
+	/* --- one call after another ------------------------------------- */
+	{ "current_after_future", "MCL_CURRENT cancels an earlier MCL_FUTURE",
+	  0, { DO(map_mixed, 0), LOCK(FUT), LOCK(CUR) } },
+	{ "future_after_current", "MCL_FUTURE alone leaves locked VMAs locked",
+	  0, { DO(map_mixed, 0), LOCK(CUR), LOCK(FUT) } },
+	{ "onfault_over_locked", "CURRENT|ONFAULT turns locked VMAs into lock-on-fault",
+	  0, { DO(map_mixed, 0), LOCK(CUR), LOCK(CUR | ONF) } },
+	{ "current_over_onfault", "plain CURRENT populates lock-on-fault VMAs",
+	  0, { DO(map_mixed, 0), LOCK(CUR | ONF), ON(touch, "anon", 8), LOCK(CUR) } },
+	{ "current_twice", "locking twice changes nothing more",
+	  0, { DO(map_mixed, 0), LOCK(CUR), LOCK(CUR) } },
+	{ "future_onfault_then_current_future", "FUTURE|ONFAULT, then CURRENT|FUTURE",
+	  0, { DO(map_mixed, 0), LOCK(FUT | ONF), ON(mmap_new, "new", 8),
+	       LOCK(CUR | FUT) } },
+
+	/* --- MCL_FUTURE: memory that comes later ------------------------ */
+	{ "future_mmap", "mmap after MCL_FUTURE: locked and populated",
+	  0, { DO(map_mixed, 0), LOCK(FUT), ON(mmap_new, "new", 16) } },
+	{ "future_onfault_mmap", "mmap after FUTURE|ONFAULT: lf, only touched pages",
+	  0, { DO(map_mixed, 0), LOCK(FUT | ONF), ON(mmap_new, "new", 16),
+	       ON(touch, "new", 3) } },
+	{ "future_brk", "brk growth after MCL_FUTURE: locked and populated",
+	  0, { DO(map_mixed, 0), LOCK(FUT), ON(brk_grow, "brk", 16) } },
+	{ "future_onfault_brk", "brk growth after FUTURE|ONFAULT",
+	  0, { DO(map_mixed, 0), LOCK(FUT | ONF), ON(brk_grow, "brk", 16) } },
+	{ "future_mremap_grow", "mremap growth of a mapping made after MCL_FUTURE",
+	  0, { DO(map_mixed, 0), LOCK(FUT), ON(mmap_new, "new", 8),
+	       ON(mremap_grow, "new", 8) } },
+	{ "future_mremap_grow_old", "mremap growth of an unlocked mapping stays unlocked",
+	  0, { DO(map_mixed, 0), LOCK(FUT), ON(mremap_grow, "anon", 8) } },
+	{ "future_stack_growth", "stack growth after MCL_FUTURE alone (stack not locked)",
+	  0, { DO(map_mixed, 0), LOCK(FUT), ON(stack_grow, "stack", 32) } },
+	{ "current_future_stack_growth", "a locked stack grows locked and charged",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), ON(stack_grow, "stack", 32) } },
+	{ "future_limit_mmap_eagain", "MCL_FUTURE, no CAP_IPC_LOCK: mmap past the limit EAGAIN",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmlck, 16), LOCK(FUT),
+	       ON(mmap_new, "fits", 8), ON(mmap_new, "over", 16) } },
+	{ "future_limit_brk", "MCL_FUTURE, no CAP_IPC_LOCK: brk past the limit fails",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmlck, 16), LOCK(FUT),
+	       ON(brk_grow, "brk", 8), ON(brk_grow, "brk2", 16) } },
+	{ "future_limit_mremap_eagain", "MCL_FUTURE, no CAP_IPC_LOCK: mremap growth EAGAIN",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmlck, 16), LOCK(FUT),
+	       ON(mmap_new, "new", 8), ON(mremap_grow, "new", 16) } },
+	{ "future_limit_stack_growth", "a locked stack cannot grow past the limit (SIGSEGV)",
+	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, 0),
+	       LOCK(CUR | FUT), ON(stack_grow, "stack", 64),
+	       ON(stack_grow, "stack1", 1) } },
+
+	/* --- kinds of memory -------------------------------------------- */
+	{ "prot_none", "PROT_NONE: locked and counted, not populated",
+	  0, { ON(map_none, "none16", 16), LOCK(CUR) } },
+	{ "prot_none_to_rw", "mprotect of locked PROT_NONE memory populates it",
+	  0, { ON(map_none, "none16", 16), LOCK(CUR), ON(mprotect_all, "none16", RW) } },
+	{ "private_cow", "private writable memory shared by fork: COW broken up front",
+	  0, { ON(map_anon, "cow", 16), ON(touch, "cow", 0), DO(hold_cow, 0),
+	       LOCK(CUR) } },
+	{ "private_cow_onfault", "the same with MCL_ONFAULT: nothing broken",
+	  0, { ON(map_anon, "cow", 16), ON(touch, "cow", 0), DO(hold_cow, 0),
+	       LOCK(CUR | ONF) } },
+	{ "private_file_cow", "private writable file mapping: pages copied",
+	  0, { ON(map_file_private, "pvfile", 8), ON(read, "pvfile", 0), LOCK(CUR) } },
+	{ "private_file_ro", "private read-only file mapping",
+	  0, { ON(map_file_ro, "rofile", 8), ON(read, "rofile", 2), LOCK(CUR) } },
+	{ "anon_ro_zero_page", "read-only anonymous memory: zero page, not mlocked",
+	  0, { ON(map_anon_ro, "ro", 16), ON(read, "ro", 4), LOCK(CUR) } },
+	{ "shared_file", "shared tmpfs file mapping",
+	  0, { ON(map_file_shared, "shfile", 8), ON(touch, "shfile", 2), LOCK(CUR) } },
+	{ "shared_file_unlock", "shared tmpfs file mapping, locked then unlocked",
+	  0, { ON(map_file_shared, "shfile", 8), ON(touch, "shfile", 2), LOCK(CUR),
+	       UNLOCK() } },
+	{ "shared_memfd", "shared memfd mapping",
+	  0, { ON(map_memfd, "memfd", 8), ON(touch, "memfd", 2), LOCK(CUR) } },
+	{ "shared_anon", "shared anonymous mapping",
+	  0, { ON(map_shared_anon, "shanon", 8), ON(touch, "shanon", 2), LOCK(CUR) } },
+	{ "sysv_shm", "SysV shm attachment locks like a shared mapping",
+	  DIFF_NEED_SYSV_SHM, { ON(map_shm, "shm", 8), ON(touch, "shm", 2), LOCK(CUR) } },
+	{ "sysv_shm_unlock", "SysV shm, locked then unlocked",
+	  DIFF_NEED_SYSV_SHM, { ON(map_shm, "shm", 8), ON(touch, "shm", 2), LOCK(CUR),
+				UNLOCK() } },
+	{ "sysv_shm_shm_lock", "SHM_LOCK is separate: munlockall leaves it",
+	  DIFF_NEED_SYSV_SHM, { ON(map_shm, "shm", 8), ON(touch, "shm", 2),
+				ON(shm_lock, "shm", 0), LOCK(CUR), UNLOCK() } },
+	{ "hugetlb", "hugetlb: populated, not locked, not counted",
+	  DIFF_NEED_HUGETLB, { ON(map_hugetlb, "huge", 1), LOCK(CUR) } },
+	{ "hugetlb_onfault", "hugetlb with MCL_ONFAULT: populated all the same",
+	  DIFF_NEED_HUGETLB, { ON(map_hugetlb, "huge", 1), LOCK(CUR | ONF) } },
+	{ "hugetlb_unlock", "hugetlb, locked then unlocked",
+	  DIFF_NEED_HUGETLB, { ON(map_hugetlb, "huge", 1), LOCK(CUR), UNLOCK() } },
+	{ "memfd_secret", "memfd_secret memory: neither locked nor counted",
+	  DIFF_NEED_SECRETMEM, { ON(map_secret, "secret", 4), ON(touch, "secret", 1),
+				 LOCK(CUR) } },
+	{ "memfd_secret_unlock", "memfd_secret, locked then unlocked",
+	  DIFF_NEED_SECRETMEM, { ON(map_secret, "secret", 4), ON(touch, "secret", 1),
+				 LOCK(CUR), UNLOCK() } },
+	{ "thp", "a PMD-mapped THP is mlocked whole",
+	  DIFF_NEED_THP, { ON(map_thp, "thp", 0), LOCK(CUR) } },
+	{ "thp_unlock", "a PMD-mapped THP, locked then unlocked",
+	  DIFF_NEED_THP, { ON(map_thp, "thp", 0), LOCK(CUR), UNLOCK() } },
+	{ "thp_pte_mapped", "a THP split across VMAs by mprotect, then locked",
+	  DIFF_NEED_THP, { ON(map_thp, "thp", 0), ON(mprotect_part, "thp", PROT_READ),
+			   LOCK(CUR) } },
+	{ "many_vmas", "96 VMAs of alternating protection",
+	  0, { ON(map_many, "many", 48), LOCK(CUR) } },
+	{ "many_vmas_unlock", "96 VMAs, locked then unlocked",
+	  0, { ON(map_many, "many", 48), LOCK(CUR), UNLOCK() } },
+	{ "map_locked", "a MAP_LOCKED mapping, then mlockall and munlockall",
+	  0, { DO(map_mixed, 0), ON(map_locked, "mlk", 8), LOCK(CUR), UNLOCK() } },
+
+	/* --- the merge divergence, provoked on purpose ------------------ */
+	{ "partial_mlock_then_lockall", "mlock() splits a VMA; mlockall makes the parts alike",
+	  0, { ON(map_anon, "anon", 16), ON(touch, "anon", 0), ON(mlock_part, "anon", 0),
+	       LOCK(CUR) } },
+	{ "partial_mlock_then_unlockall", "mlock() splits a VMA; munlockall makes the parts alike",
+	  0, { ON(map_anon, "anon", 16), ON(touch, "anon", 0), ON(mlock_part, "anon", 0),
+	       UNLOCK() } },
+	{ "partial_onfault_then_lockall", "mlock2(ONFAULT) part, then MCL_CURRENT",
+	  0, { ON(map_anon, "anon", 16), ON(mlock_onfault_part, "anon", 0),
+	       LOCK(CUR) } },
+	{ "lockall_munlock_part_relock", "munlock() of a part of locked memory, lock again",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(munlock_part, "anon", 0), LOCK(CUR) } },
+
+	/* --- locked memory changed afterwards --------------------------- */
+	{ "locked_partial_munmap", "munmap in the middle of locked memory",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(munmap_part, "anon", 0) } },
+	{ "locked_partial_mprotect", "mprotect of part of locked memory",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mprotect_part, "anon", PROT_READ) } },
+	{ "locked_mprotect_ro_to_rw", "private locked memory made writable is populated",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mprotect_all, "ro", RW) } },
+	{ "locked_mremap_shrink", "mremap shrinking locked memory",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mremap_shrink, "anon", 0) } },
+	{ "locked_mremap_grow", "mremap growing locked memory: locked and populated",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mremap_grow, "anon", 8) } },
+	{ "locked_mremap_move", "mremap moving part of locked memory",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mremap_move, "anon", 0) } },
+	{ "locked_munmap_all", "munmap of a whole locked mapping",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(munmap_all, "shfile", 0) } },
+	{ "onfault_partial_edits", "munmap and mprotect of lock-on-fault memory",
+	  0, { DO(map_mixed, 0), LOCK(CUR | ONF), ON(munmap_part, "anon", 0),
+	       ON(mprotect_part, "anon", PROT_READ) } },
+	{ "edits_then_unlock", "munmap, mprotect, mremap of locked memory, then unlock",
+	  0, { DO(map_mixed, 0), LOCK(CUR), ON(munmap_part, "anon", 0),
+	       ON(mprotect_part, "anon", PROT_READ), ON(mremap_move, "anon", 0),
+	       UNLOCK() } },
+
+	/* --- fork and exec ---------------------------------------------- */
+	{ "fork_after_current", "fork: the child starts unlocked, ours survive",
+	  0, { DO(map_mixed, 0), LOCK(CUR), DO(fork_report, 0) } },
+	{ "fork_after_current_future", "fork: MCL_FUTURE is not inherited",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), DO(fork_report, 0) } },
+	{ "fork_after_onfault", "fork after CURRENT|FUTURE|ONFAULT",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF), DO(fork_report, 0) } },
+	{ "exec_after_current_future", "exec: a fresh, unlocked mm without MCL_FUTURE",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), DO(exec_self, 0),
+	       ON(mmap_new, "new", 8) } },
+	{ "shared_locked_by_two", "another process locks and unlocks memory we keep locked",
+	  0, { ON(map_memfd, "memfd", 8), ON(touch, "memfd", 0), LOCK(CUR),
+	       DO(fork_lock_unlock, CUR) } },
+	{ "double_mapped_partial_munmap", "a page locked through two VMAs, one unmapped",
+	  0, { ON(map_memfd_twice, "dbl", 8), ON(touch, "dbl", 0), LOCK(CUR),
+	       ON(munmap_all, "dbl.2", 0) } },
+
+	/* --- munlockall ------------------------------------------------- */
+	{ "unlock_nothing_locked", "munlockall with nothing locked: 0",
+	  0, { DO(map_mixed, 0), UNLOCK() } },
+	{ "unlock_twice", "munlockall twice",
+	  0, { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), UNLOCK() } },
+	{ "lock_unlock_baseline", "CURRENT|FUTURE then munlockall: Mlocked back to baseline",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), UNLOCK() } },
+	{ "lock_unlock_onfault", "lock-on-fault memory, touched, then unlocked",
+	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF), ON(touch, "anon", 12),
+	       UNLOCK() } },
+	{ "unlock_clears_future", "munlockall cancels MCL_FUTURE",
+	  0, { DO(map_mixed, 0), LOCK(FUT), UNLOCK(), ON(mmap_new, "new", 8) } },
+	{ "lock_unlock_repeated", "lock/unlock three times: the stack does not shrink",
+	  0, { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), LOCK(CUR), UNLOCK(),
+	       LOCK(CUR) } },
+};
+
+#define NR_SCENARIOS	((int)(sizeof(scenarios) / sizeof(scenarios[0])))
+
+/* ------------------------------------------------------------------ */
+/* The two paths, and the self-check's wrong device path               */
+
+enum sabotage {
+	SABOTAGE_NONE,
+	SABOTAGE_ONFAULT,	/* LOCK_ALL with MCL_ONFAULT added: no populate */
+	SABOTAGE_NOOP,		/* LOCK_ALL and UNLOCK_ALL do nothing */
+	SABOTAGE_NOFUTURE,	/* LOCK_ALL drops MCL_FUTURE */
+	SABOTAGE_KEEP_LOCKED,	/* UNLOCK_ALL does nothing */
+	SABOTAGE_SPLIT,		/* LOCK_ALL, then one page left unlocked */
+	SABOTAGE_NR,
+};
+
+static const char *const sabotage_names[SABOTAGE_NR] = {
+	[SABOTAGE_NONE] = "none",
+	[SABOTAGE_ONFAULT] = "onfault",
+	[SABOTAGE_NOOP] = "noop",
+	[SABOTAGE_NOFUTURE] = "nofuture",
+	[SABOTAGE_KEEP_LOCKED] = "keep-locked",
+	[SABOTAGE_SPLIT] = "split",
+};
+
+/* Stand-in for errno's value before a call, to see whether it changed. */
+#define ERRNO_SENTINEL	0x5a5a
+
+/*
+ * Both paths must use the same stack pages: a page one path writes and
+ * the other does not would differ in smaps (copy-on-write from the
+ * parent).  So before every lock or unlock, write the 16 KiB below the
+ * caller, far deeper than either path goes.
+ */
+void __attribute__((noinline)) diff_touch_stack(void)
+{
+	volatile char area[16384];
+	size_t i;
+
+	for (i = 0; i < sizeof(area); i += 256)
+		area[i] = 0;
+}
+
+static int device_lock(struct diff_ctx *ctx, int flags)
+{
+	struct mlockdev_lockall la;
+	int ret;
+
+	switch (ctx->sabotage) {
+	case SABOTAGE_ONFAULT:
+		if (flags & (MCL_CURRENT | MCL_FUTURE))
+			flags |= MCL_ONFAULT;
+		break;
+	case SABOTAGE_NOOP:
+		return 0;
+	case SABOTAGE_NOFUTURE:
+		if (flags & MCL_CURRENT)
+			flags &= ~MCL_FUTURE;
+		break;
+	}
+	memset(&la, 0, sizeof(la));
+	la.flags = (unsigned int)flags;
+	ret = ioctl(ctx->dev_fd, MLOCKDEV_IOC_LOCK_ALL, &la);
+	/*
+	 * An extra VMA that is not just a split of alike ones: the merge
+	 * divergence must not hide it.
+	 */
+	if (!ret && ctx->sabotage == SABOTAGE_SPLIT &&
+	    (flags & MCL_CURRENT) && ctx->snap->nmaps)
+		munlock((void *)(uintptr_t)ctx->snap->map[0].addr, ctx->page);
+	return ret;
+}
+
+static int device_unlock(struct diff_ctx *ctx)
+{
+	struct mlockdev_unlockall ua;
+
+	if (ctx->sabotage == SABOTAGE_NOOP ||
+	    ctx->sabotage == SABOTAGE_KEEP_LOCKED)
+		return 0;
+	memset(&ua, 0, sizeof(ua));
+	return ioctl(ctx->dev_fd, MLOCKDEV_IOC_UNLOCK_ALL, &ua);
+}
+
+static void record_action(struct diff_ctx *ctx, int ret)
+{
+	int err = errno;
+
+	diff_record(ctx, ret, ret ? err : 0, err == ERRNO_SENTINEL);
+}
+
+int diff_lock(struct diff_ctx *ctx, int flags)
+{
+	int ret;
+
+	diff_touch_stack();
+	errno = ERRNO_SENTINEL;
+	if (ctx->path == DIFF_SYSCALL || ctx->null_run)
+		ret = mlockall(flags);
+	else
+		ret = device_lock(ctx, flags);
+	record_action(ctx, ret);
+	return 0;
+}
+
+int diff_unlock(struct diff_ctx *ctx)
+{
+	int ret;
+
+	diff_touch_stack();
+	errno = ERRNO_SENTINEL;
+	if (ctx->path == DIFF_SYSCALL || ctx->null_run)
+		ret = munlockall();
+	else
+		ret = device_unlock(ctx);
+	record_action(ctx, ret);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The children                                                        */
+
+/*
+ * The child's working snapshot: at the same address on both paths, so
+ * both write the same pages.  The parent receives into received[].
+ */
+static struct diff_snapshot work;
+static struct diff_snapshot received[DIFF_NR_PATHS];
+static struct diff_ctx child_ctx;
+static bool null_run;
+static bool verbose;
+
+void diff_child_run(struct diff_ctx *ctx, int from)
+{
+	const struct diff_scenario *sc = ctx->sc;
+	int i;
+
+	for (i = from; i < DIFF_MAX_STEPS && sc->steps[i].fn; i++) {
+		ctx->step = i;
+		/* Steps that make no compared call leave it at "0". */
+		ctx->snap->step[i].ran = 1;
+		ctx->snap->step[i].errno_kept = 1;
+		if (sc->steps[i].fn(ctx, sc->steps[i].map, sc->steps[i].arg))
+			goto send;
+	}
+	ctx->step = -1;
+	diff_probe_mapping(ctx);
+	diff_take_snapshot(ctx);
+send:
+	diff_release_holder(ctx);
+	diff_write_snapshot(ctx->result_fd, ctx->snap);
+	_exit(0);
+}
+
+static void init_child(struct diff_ctx *ctx, int sc_index, int path,
+		       int result_fd, int sabotage)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->sc = &scenarios[sc_index];
+	ctx->sc_index = sc_index;
+	ctx->path = path;
+	ctx->result_fd = result_fd;
+	ctx->sabotage = path == DIFF_DEVICE ? sabotage : SABOTAGE_NONE;
+	ctx->page = sysconf(_SC_PAGESIZE);
+	ctx->snap = &work;
+	ctx->step = -1;
+	ctx->null_run = null_run;
+	/* Opened on both paths, so both have the same files open. */
+	ctx->dev_fd = open(null_run ? "/dev/null" : DEV_PATH,
+			   O_RDWR | O_CLOEXEC);
+}
+
+static void __attribute__((noreturn))
+child_main(int sc_index, int path, int result_fd, int sabotage)
+{
+	struct diff_ctx *ctx = &child_ctx;
+
+	memset(&work, 0, sizeof(work));
+	work.magic = DIFF_SNAPSHOT_MAGIC;
+	work.size = sizeof(work);
+	work.path = path;
+	init_child(ctx, sc_index, path, result_fd, sabotage);
+	if (ctx->dev_fd < 0) {
+		diff_fail(ctx, "open %s: %s", DEV_PATH, strerror(errno));
+		diff_write_snapshot(result_fd, &work);
+		_exit(0);
+	}
+	if (diff_settle()) {
+		diff_fail(ctx, "cannot write /proc/sys/vm/stat_refresh");
+		diff_write_snapshot(result_fd, &work);
+		_exit(0);
+	}
+	work.mlocked_base_kb = diff_meminfo_kb("Mlocked");
+	diff_child_run(ctx, 0);
+}
+
+/*
+ * The second half of step_exec_self, in the new program image:
+ * mlockdev_diff_test --continue SCENARIO STEP PATH RESULT_FD CARRY_FD
+ * SABOTAGE NULL_RUN (fixed-width numbers).
+ */
+static int exec_resume(int argc, char **argv)
+{
+	struct diff_ctx *ctx = &child_ctx;
+	int sc_index, step, path, result_fd, carry_fd, sabotage;
+
+	if (argc != 9)
+		return 2;
+	sc_index = atoi(argv[2]);
+	step = atoi(argv[3]);
+	path = atoi(argv[4]);
+	result_fd = atoi(argv[5]);
+	carry_fd = atoi(argv[6]);
+	sabotage = atoi(argv[7]);
+	null_run = atoi(argv[8]);
+	if (sc_index < 0 || sc_index >= NR_SCENARIOS || step < 0 ||
+	    step >= DIFF_MAX_STEPS || path < 0 || path >= DIFF_NR_PATHS)
+		return 2;
+	fcntl(result_fd, F_SETFD, FD_CLOEXEC);
+
+	init_child(ctx, sc_index, path, result_fd, sabotage);
+	if (diff_read_carry(carry_fd, &work)) {
+		memset(&work, 0, sizeof(work));
+		work.magic = DIFF_SNAPSHOT_MAGIC;
+		work.size = sizeof(work);
+		diff_fail(ctx, "the snapshot did not survive exec");
+		diff_write_snapshot(result_fd, &work);
+		_exit(0);
+	}
+	diff_child_run(ctx, step + 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The parent                                                          */
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Run one path of a scenario in a fresh child and collect its snapshot,
+ * plus what the child's life did to the system-wide counters.
+ */
+static void run_path(int sc_index, int path, int sabotage,
+		     struct diff_snapshot *out)
+{
+	int64_t vs_before[VS_NR], vs_after[VS_NR], ml_before, ml_after;
+	int fds[2], status = 0, i;
+	ssize_t got;
+	pid_t pid;
+
+	diff_settle();
+	ml_before = diff_meminfo_kb("Mlocked");
+	diff_read_vmstat(vs_before);
+
+	memset(out, 0, sizeof(*out));
+	if (pipe2(fds, O_CLOEXEC)) {
+		snprintf(out->error, sizeof(out->error), "pipe: %s",
+			 strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(out->error, sizeof(out->error), "fork: %s",
+			 strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (!pid) {
+		close(fds[0]);
+		child_main(sc_index, path, fds[1], sabotage);
+	}
+	close(fds[1]);
+	got = read_full(fds[0], out, sizeof(*out));
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	if (got != (ssize_t)sizeof(*out)) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->error, sizeof(out->error),
+			 "the child sent %zd of %zu bytes and ended with "
+			 "status 0x%x", got, sizeof(*out), status);
+	}
+	out->wait_status = status;
+
+	diff_settle();
+	ml_after = diff_meminfo_kb("Mlocked");
+	diff_read_vmstat(vs_after);
+	out->exit_mlocked_delta_kb = ml_after - ml_before;
+	for (i = 0; i < VS_NR; i++)
+		out->vmstat_delta[i] = vs_after[i] - vs_before[i];
+}
+
+/* --- requirements ------------------------------------------------------ */
+
+static long hugetlb_saved = -1;
+
+static long read_long_file(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int write_long_file(const char *path, long value)
+{
+	char buf[32];
+	int fd, n, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%ld", value);
+	if (write(fd, buf, n) != n)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+#define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
+
+/* Make DIFF_HUGETLB_PAGES 2 MiB pages free; restored after the scenario. */
+static bool hugetlb_reserve(char *why, size_t n)
+{
+	long total = read_long_file(NR_HUGEPAGES);
+	int64_t free_pages = diff_meminfo_kb("HugePages_Free");
+
+	if (diff_meminfo_kb("Hugepagesize") != 2048) {
+		snprintf(why, n, "the default huge page size is not 2 MiB");
+		return false;
+	}
+	if (total < 0 || free_pages < 0) {
+		snprintf(why, n, "no hugetlb support (%s)", NR_HUGEPAGES);
+		return false;
+	}
+	if (free_pages >= DIFF_HUGETLB_PAGES)
+		return true;
+	hugetlb_saved = total;
+	if (write_long_file(NR_HUGEPAGES,
+			    total + DIFF_HUGETLB_PAGES - free_pages) ||
+	    diff_meminfo_kb("HugePages_Free") < DIFF_HUGETLB_PAGES) {
+		snprintf(why, n, "cannot reserve %d huge pages through %s",
+			 DIFF_HUGETLB_PAGES, NR_HUGEPAGES);
+		return false;
+	}
+	return true;
+}
+
+static void hugetlb_restore(void)
+{
+	if (hugetlb_saved >= 0)
+		write_long_file(NR_HUGEPAGES, hugetlb_saved);
+	hugetlb_saved = -1;
+}
+
+static bool secretmem_works(char *why, size_t n)
+{
+	int fd = syscall(SYS_memfd_secret, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	snprintf(why, n, "memfd_secret: %s%s", strerror(errno),
+		 errno == ENOSYS ? " (6.1 needs secretmem.enable=1 on the "
+				   "kernel command line)" : "");
+	return false;
+}
+
+static bool sysv_shm_works(char *why, size_t n)
+{
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+
+	if (id < 0) {
+		snprintf(why, n, "shmget: %s", strerror(errno));
+		return false;
+	}
+	shmctl(id, IPC_RMID, NULL);
+	return true;
+}
+
+static bool thp_enabled(char *why, size_t n)
+{
+	char buf[128];
+	ssize_t len;
+	int fd;
+
+	fd = open("/sys/kernel/mm/transparent_hugepage/enabled",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, n, "no transparent huge pages");
+		return false;
+	}
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	if (strstr(buf, "[never]")) {
+		snprintf(why, n, "transparent huge pages are disabled");
+		return false;
+	}
+	return true;
+}
+
+static bool requirements_met(const struct diff_scenario *sc, char *why,
+			     size_t n)
+{
+	if ((sc->needs & DIFF_NEED_SYSV_SHM) && !sysv_shm_works(why, n))
+		return false;
+	if ((sc->needs & DIFF_NEED_SECRETMEM) && !secretmem_works(why, n))
+		return false;
+	if ((sc->needs & DIFF_NEED_THP) && !thp_enabled(why, n))
+		return false;
+	if ((sc->needs & DIFF_NEED_HUGETLB) && !hugetlb_reserve(why, n))
+		return false;
+	return true;
+}
+
+/* --- bookkeeping --------------------------------------------------------- */
+
+static struct {
+	int scenarios, both, identical, documented, different, skipped;
+} count;
+
+static int self_check_mode = -1;	/* -1 off, 0 rotate, else a sabotage */
+
+static int sabotage_for(int sc_index)
+{
+	if (self_check_mode < 0)
+		return SABOTAGE_NONE;
+	if (self_check_mode > 0)
+		return self_check_mode;
+	return 1 + sc_index % (SABOTAGE_NR - 1);
+}
+
+static void run_scenario(int sc_index, long page)
+{
+	const struct diff_scenario *sc = &scenarios[sc_index];
+	int sabotage = sabotage_for(sc_index);
+	char why[160];
+	enum diff_verdict v;
+	int path;
+
+	count.scenarios++;
+	why[0] = '\0';
+	if (!requirements_met(sc, why, sizeof(why))) {
+		hugetlb_restore();
+		count.skipped++;
+		ksft_test_result_skip("%s: %s\n", sc->name, why);
+		return;
+	}
+	if (sabotage)
+		ksft_print_msg("%s: self-check, the device path lies: %s\n",
+			       sc->name, sabotage_names[sabotage]);
+	for (path = 0; path < DIFF_NR_PATHS; path++)
+		run_path(sc_index, path, sabotage, &received[path]);
+	hugetlb_restore();
+
+	count.both++;
+	if (verbose)
+		for (path = 0; path < DIFF_NR_PATHS; path++)
+			diff_describe(sc, &received[path], path);
+	v = diff_compare(sc, &received[DIFF_SYSCALL], &received[DIFF_DEVICE],
+			 page);
+	switch (v) {
+	case DIFF_IDENTICAL:
+		count.identical++;
+		ksft_test_result_pass("%s\n", sc->name);
+		break;
+	case DIFF_DOCUMENTED:
+		count.documented++;
+		ksft_test_result_pass("%s\n", sc->name);
+		break;
+	case DIFF_DIFFERENT:
+		count.different++;
+		ksft_test_result_fail("%s\n", sc->name);
+		break;
+	}
+}
+
+/* --- set-up ---------------------------------------------------------------- */
+
+/*
+ * Resolve every PLT entry now, in the parent: lazy binding in a child
+ * would write to the GOT on the first call of a function, and only one of
+ * the two paths calls mlockall() and only the other ioctl().
+ */
+static void bind_now(char **argv)
+{
+	if (getenv("LD_BIND_NOW"))
+		return;
+	setenv("LD_BIND_NOW", "1", 1);
+	execv("/proc/self/exe", argv);
+	/* Not fatal: the comparison will show it if it matters. */
+	ksft_print_msg("cannot re-exec with LD_BIND_NOW: %s\n",
+		       strerror(errno));
+}
+
+/*
+ * Grow the stack now, well below anything the children will use, so that
+ * neither child's [stack] grows because one path needs a few more bytes.
+ */
+static void __attribute__((noinline)) pregrow_stack(void)
+{
+	volatile char area[256 * 1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(area); i += 1024)
+		area[i] = 0;
+}
+
+/* Per-CPU LRU and mlock batches: keep everything on one CPU. */
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t set;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			break;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void usage(const char *prog, int status)
+{
+	printf("Usage: %s [-l] [-v] [--null] [--self-check[=MODE]] "
+	       "[PATTERN...]\n"
+	       "  -l                 list the scenarios\n"
+	       "  -v                 also print what each path saw\n"
+	       "  --null             both children use the system calls\n"
+	       "  --self-check[=M]   sabotage the device path (M: rotate, "
+	       "onfault, noop,\n"
+	       "                     nofuture, keep-locked, split); also "
+	       "MLOCKDEV_DIFF_SELF_CHECK=M\n"
+	       "  PATTERN            run the scenarios matching it (fnmatch)\n",
+	       prog);
+	exit(status);
+}
+
+static int parse_self_check(const char *mode)
+{
+	int i;
+
+	if (!*mode || !strcmp(mode, "1") || !strcmp(mode, "rotate"))
+		return 0;
+	if (!strcmp(mode, "0"))
+		return -1;
+	for (i = 1; i < SABOTAGE_NR; i++)
+		if (!strcmp(mode, sabotage_names[i]))
+			return i;
+	fprintf(stderr, "unknown self-check mode '%s'\n", mode);
+	exit(KSFT_FAIL);
+}
+
+static bool selected(char **patterns, int npatterns, const char *name)
+{
+	int i;
+
+	if (!npatterns)
+		return true;
+	for (i = 0; i < npatterns; i++)
+		if (!fnmatch(patterns[i], name, 0))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	char **patterns = calloc(argc, sizeof(*patterns));
+	int npatterns = 0, nselected = 0, i;
+	long page = sysconf(_SC_PAGESIZE);
+	const char *env;
+	char why[128] = "";
+	struct utsname uts;
+	bool list = false;
+
+	if (argc >= 2 && !strcmp(argv[1], "--continue"))
+		return exec_resume(argc, argv);
+
+	env = getenv("MLOCKDEV_DIFF_SELF_CHECK");
+	if (env && *env)
+		self_check_mode = parse_self_check(env);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-l"))
+			list = true;
+		else if (!strcmp(argv[i], "-v"))
+			verbose = true;
+		else if (!strcmp(argv[i], "--null"))
+			null_run = true;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage(argv[0], 0);
+		else if (!strncmp(argv[i], "--self-check", 12) &&
+			 (argv[i][12] == '\0' || argv[i][12] == '='))
+			self_check_mode = parse_self_check(argv[i] + 12 +
+							   !!argv[i][12]);
+		else if (argv[i][0] == '-')
+			usage(argv[0], KSFT_FAIL);
+		else
+			patterns[npatterns++] = argv[i];
+	}
+
+	if (list) {
+		for (i = 0; i < NR_SCENARIOS; i++)
+			if (selected(patterns, npatterns, scenarios[i].name))
+				printf("%-36s %s\n", scenarios[i].name,
+				       scenarios[i].checks);
+		return 0;
+	}
+
+	bind_now(argv);
+	ksft_print_header();
+	for (i = 0; i < NR_SCENARIOS; i++)
+		nselected += selected(patterns, npatterns, scenarios[i].name);
+	if (!nselected)
+		ksft_exit_fail_msg("no scenario matches\n");
+	ksft_set_plan(nselected);
+
+	if (!uname(&uts))
+		ksft_print_msg("kernel %s; %d scenarios, each through mlockall(2) "
+			       "and through %s\n", uts.release, nselected,
+			       DEV_PATH);
+	if (null_run)
+		ksft_print_msg("NULL RUN: both children use the system calls\n");
+	if (self_check_mode >= 0)
+		ksft_print_msg("SELF-CHECK: the device path is sabotaged (%s); "
+			       "differences are expected\n",
+			       self_check_mode ? sabotage_names[self_check_mode]
+					       : "rotating");
+
+	if (geteuid())
+		snprintf(why, sizeof(why), "needs root (stat_refresh, "
+			 "kpageflags, nr_hugepages, capabilities)");
+	else if (!null_run && access(DEV_PATH, R_OK | W_OK))
+		snprintf(why, sizeof(why), "%s: %s (mlockdev module not loaded?)",
+			 DEV_PATH, strerror(errno));
+	else if (diff_settle())
+		snprintf(why, sizeof(why), "cannot write /proc/sys/vm/stat_refresh: %s",
+			 strerror(errno));
+
+	pin_to_one_cpu();
+	diff_prefault();
+	memset(&work, 0, sizeof(work));
+	memset(received, 0, sizeof(received));
+	memset(&child_ctx, 0, sizeof(child_ctx));
+	pregrow_stack();
+
+	for (i = 0; i < NR_SCENARIOS; i++) {
+		if (!selected(patterns, npatterns, scenarios[i].name))
+			continue;
+		if (why[0]) {
+			count.scenarios++;
+			count.skipped++;
+			ksft_test_result_skip("%s: %s\n", scenarios[i].name, why);
+			continue;
+		}
+		run_scenario(i, page);
+	}
+
+	ksft_print_msg("mlockdev-diff: scenarios=%d both-paths=%d identical=%d "
+		       "documented-divergence=%d different=%d skipped=%d\n",
+		       count.scenarios, count.both, count.identical,
+		       count.documented, count.different, count.skipped);
+	free(patterns);
+	if (!count.both) {
+		/* Skips are never passes. */
+		ksft_print_cnts();
+		exit(KSFT_SKIP);
+	}
+	ksft_finished();
+}
