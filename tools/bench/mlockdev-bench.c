@@ -87,6 +87,7 @@ struct bcase {
 	/* Results. */
 	int done;		/* rounds completed */
 	int64_t *ns[NR_PATHS];	/* per round; -1 if that child failed */
+	int *huge[NR_PATHS];	/* per round: huge_pct of the child, or -1 */
 	bool failed;
 	bool skipped;
 	char why[160];
@@ -97,6 +98,7 @@ struct child_report {
 	int64_t ns;
 	int err;		/* errno of the measured call, 0 if it returned 0 */
 	int stage;		/* 0: measured call; 1: set-up; 2: first lock */
+	int huge_pct;		/* share of the case's memory in huge pages */
 };
 
 static struct {
@@ -111,10 +113,12 @@ static struct {
 	const char *csv_file;
 	bool list;
 	int only;		/* -1, or the one path to run (profiling) */
+	unsigned long size_mib;	/* 0, or the one size of every sized case */
 } opt = { .only = -1, .warmup = -1, .prefault = true, .cpu = -2 };
 
 static struct bcase *cases;
 static int nr_cases;
+static int nr_ran;		/* cases run so far: the ones reported */
 
 static char thp_saved[32];	/* the mode to restore, "" if none */
 static long map_count_saved = -1;
@@ -355,9 +359,30 @@ static int map_many(unsigned long n)
 	return 0;
 }
 
-static void child_send(int fd, int64_t ns, int err, int stage)
+/*
+ * How much of @size bytes of anonymous memory is in huge pages after the
+ * call, in percent; -1 if unknown.  Says whether a THP case really had
+ * THPs: that depends on how fragmented the guest's memory is.
+ */
+static int huge_pct(unsigned long size)
 {
-	struct child_report r = { .ns = ns, .err = err, .stage = stage };
+	char buf[4096], *p;
+	long kb;
+
+	if (!size || read_file("/proc/self/smaps_rollup", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "\nAnonHugePages:");
+	if (!p)
+		return -1;
+	kb = strtol(p + strlen("\nAnonHugePages:"), NULL, 10);
+	return kb * 1024 >= (long)size ? 100 : (int)(kb * 1024 * 100 / size);
+}
+
+static void child_send(int fd, int64_t ns, int err, int stage,
+		       unsigned long size)
+{
+	struct child_report r = { .ns = ns, .err = err, .stage = stage,
+				  .huge_pct = stage ? -1 : huge_pct(size) };
 	ssize_t n = write(fd, &r, sizeof(r));
 
 	_exit(n == (ssize_t)sizeof(r) ? 0 : 3);
@@ -372,18 +397,18 @@ static void child_run(const struct bcase *c, enum path p, int fd)
 
 	if (c->kind == K_MANYVMA) {
 		if (map_many(c->nvma))
-			child_send(fd, 0, errno, 1);
+			child_send(fd, 0, errno, 1, 0);
 	} else if (c->kind != K_FUTURE) {
 		mem = map_aligned(c->size);
 		if (!mem)
-			child_send(fd, 0, errno, 1);
+			child_send(fd, 0, errno, 1, 0);
 	}
 
 	if (p == PATH_FLOOR) {
 		t0 = now_ns();
 		touch(mem, c->size);
 		t1 = now_ns();
-		child_send(fd, t1 - t0, 0, 0);
+		child_send(fd, t1 - t0, 0, 0, c->size);
 	}
 
 	if (c->state == ST_PRESENT)
@@ -391,7 +416,7 @@ static void child_run(const struct bcase *c, enum path p, int fd)
 	if (c->state == ST_LOCKED || c->kind == K_MUNLOCK) {
 		err = path_lock(p, MCL_CURRENT);
 		if (err)
-			child_send(fd, 0, err, 2);
+			child_send(fd, 0, err, 2, 0);
 	}
 
 	switch (c->kind) {
@@ -425,9 +450,9 @@ static void child_run(const struct bcase *c, enum path p, int fd)
 		t1 = now_ns();
 		break;
 	default:
-		child_send(fd, 0, EINVAL, 1);
+		child_send(fd, 0, EINVAL, 1, 0);
 	}
-	child_send(fd, t1 - t0, err, 0);
+	child_send(fd, t1 - t0, err, 0, c->size);
 }
 
 static const char *stage_name(int stage)
@@ -443,8 +468,8 @@ static const char *stage_name(int stage)
  * One measurement in a fresh child.  Return: nanoseconds, or -1 with
  * @why filled in.
  */
-static int64_t measure(const struct bcase *c, enum path p, char *why,
-		       size_t whylen)
+static int64_t measure(const struct bcase *c, enum path p, int *huge,
+		       char *why, size_t whylen)
 {
 	struct child_report r;
 	int pfd[2], status;
@@ -480,6 +505,7 @@ static int64_t measure(const struct bcase *c, enum path p, char *why,
 			 stage_name(r.stage), strerror(r.err));
 		return -1;
 	}
+	*huge = r.huge_pct;
 	return r.ns;
 }
 
@@ -560,6 +586,12 @@ static void build_cases(void)
 	unsigned long big = (opt.smoke ? 4 : 1024) * MIB;
 	int st, thp;
 
+	if (opt.size_mib) {
+		sizes = &opt.size_mib;
+		nsizes = 1;
+		mid = big = opt.size_mib * MIB;
+	}
+
 	for (st = ST_FRESH; st <= ST_LOCKED; st++)
 		for (thp = THP_NEVER; thp <= THP_ALWAYS; thp++)
 			for (i = 0; i < nsizes; i++)
@@ -630,6 +662,18 @@ static struct stats path_stats(const struct bcase *c, enum path p)
 	return stats_of(v, n);
 }
 
+/* Median share of huge pages seen by path @p's children; -1 if unknown. */
+static int huge_median(const struct bcase *c, enum path p)
+{
+	double v[c->done ? c->done : 1];
+	int i, n = 0;
+
+	for (i = 0; i < c->done; i++)
+		if (c->huge[p][i] >= 0)
+			v[n++] = c->huge[p][i];
+	return n ? (int)stats_of(v, n).med : -1;
+}
+
 /* B/A of each round where both succeeded. */
 static struct stats ratio_stats(const struct bcase *c)
 {
@@ -647,13 +691,23 @@ static struct stats ratio_stats(const struct bcase *c)
 static void run_case(struct bcase *c, int index)
 {
 	int nr_paths = c->floor ? 3 : 2, round, p;
-	int total = c->reps + (opt.warmup > 0 ? opt.warmup : 0);
+	int warmup = opt.warmup, total;
+
+	/*
+	 * By default one unmeasured round settles each case, except the 1 GiB
+	 * ones: a round costs most there, and the prefault has already made
+	 * the host back the guest's memory, which is what the warm-up is for.
+	 */
+	if (warmup < 0)
+		warmup = opt.smoke || c->size >= 1024 * MIB ? 0 : 1;
+	total = c->reps + warmup;
 	int64_t t0 = now_ns();
 	char why[160];
 
 	for (p = 0; p < NR_PATHS; p++) {
 		c->ns[p] = calloc(c->reps, sizeof(int64_t));
-		if (!c->ns[p])
+		c->huge[p] = calloc(c->reps, sizeof(int));
+		if (!c->ns[p] || !c->huge[p])
 			die("out of memory");
 	}
 
@@ -669,6 +723,12 @@ static void run_case(struct bcase *c, int index)
 			 thp_name[c->thp]);
 		return;
 	}
+	/*
+	 * Give THP cases the same chance of huge pages whatever ran before:
+	 * both paths then find the same free memory.
+	 */
+	if (c->thp == THP_ALWAYS)
+		write_file("/proc/sys/vm/compact_memory", "1");
 	if (c->kind == K_MANYVMA && ensure_map_count(c->nvma)) {
 		c->failed = true;
 		snprintf(c->why, sizeof(c->why),
@@ -682,13 +742,16 @@ static void run_case(struct bcase *c, int index)
 
 		for (p = 0; p < nr_paths; p++) {
 			int64_t ns = -1;
+			int huge = -1;
 
 			if (opt.only >= 0 && p != opt.only) {
 				if (!warm)
 					c->ns[p][slot] = -1;
 				continue;
 			}
-			ns = measure(c, p, why, sizeof(why));
+			ns = measure(c, p, &huge, why, sizeof(why));
+			if (!warm)
+				c->huge[p][slot] = huge;
 
 			if (ns < 0 && !c->failed) {
 				c->failed = true;
@@ -757,7 +820,13 @@ static void collect_sysinfo(void)
 	struct utsname u;
 	char clk[64] = "?", mod[128] = "not loaded";
 	long ram = meminfo_kb("MemTotal");
+	char warm[48];
 
+	if (opt.warmup >= 0)
+		snprintf(warm, sizeof(warm), "%d", opt.warmup);
+	else
+		snprintf(warm, sizeof(warm), "%s", opt.smoke ? "0" :
+			 "1 (0 for 1 GiB cases)");
 	uname(&u);
 	if (read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource",
 		      clk, sizeof(clk)))
@@ -773,10 +842,10 @@ static void collect_sysinfo(void)
 		 "thp: %s (default mode; each case sets its own)\n"
 		 "clocksource: %s\n"
 		 "module: %s\n"
-		 "mode: %s, warm-up rounds %d, pinned to cpu %d\n",
+		 "mode: %s, warm-up rounds %s, pinned to cpu %d\n",
 		 u.release, u.version, sysconf(_SC_NPROCESSORS_ONLN),
 		 ram / 1024, thp_saved[0] ? thp_saved : "unavailable", clk, mod,
-		 opt.smoke ? "smoke" : "full", opt.warmup, opt.cpu);
+		 opt.smoke ? "smoke" : "full", warm, opt.cpu);
 }
 
 static const char *kind_label(const struct bcase *c)
@@ -797,8 +866,8 @@ static void write_csv(FILE *f)
 		   "a_min_ms,a_med_ms,a_max_ms,b_min_ms,b_med_ms,b_max_ms,"
 		   "ratio_min,ratio_med,ratio_max,target,met,"
 		   "floor_med_ms,floor_mibps,a_mibps,b_mibps,a_of_floor,b_of_floor,"
-		   "status\n");
-	for (i = 0; i < nr_cases; i++) {
+		   "a_huge_pct,b_huge_pct,status\n");
+	for (i = 0; i < nr_ran; i++) {
 		struct bcase *c = &cases[i];
 		struct stats a = path_stats(c, PATH_A), b = path_stats(c, PATH_B);
 		struct stats r = ratio_stats(c), fl = path_stats(c, PATH_FLOOR);
@@ -818,7 +887,8 @@ static void write_csv(FILE *f)
 				fl.med / a.med, fl.med / b.med);
 		else
 			fputs(",,,,,,", f);
-		fprintf(f, "%s\n", status_of(c));
+		fprintf(f, "%d,%d,%s\n", huge_median(c, PATH_A),
+			huge_median(c, PATH_B), status_of(c));
 	}
 }
 
@@ -827,7 +897,7 @@ static void write_samples(FILE *f)
 	int i, j, p;
 
 	fputs("case,round,path,ns\n", f);
-	for (i = 0; i < nr_cases; i++)
+	for (i = 0; i < nr_ran; i++)
 		for (j = 0; j < cases[i].done; j++)
 			for (p = 0; p < NR_PATHS; p++)
 				if (p != PATH_FLOOR || cases[i].floor)
@@ -854,28 +924,32 @@ static void write_md(FILE *f, const char *pfx)
 		   "times in ms of the call alone, each in a fresh process.\n%s\n",
 		pfx, pfx);
 	fprintf(f, "%s| case | pairs | A min | A median | A max | B min | "
-		   "B median | B max | B/A median | target | met? |\n", pfx);
-	fprintf(f, "%s|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|\n", pfx);
-	for (i = 0; i < nr_cases; i++) {
+		   "B median | B max | B/A median | target | met? | THP A/B |\n", pfx);
+	fprintf(f, "%s|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|--:|\n", pfx);
+	for (i = 0; i < nr_ran; i++) {
 		struct bcase *c = &cases[i];
 		struct stats a = path_stats(c, PATH_A), b = path_stats(c, PATH_B);
 		struct stats r = ratio_stats(c);
+		char thp[32] = "";
 
+		if (c->thp == THP_ALWAYS && c->kind != K_MANYVMA)
+			snprintf(thp, sizeof(thp), "%d%%/%d%%",
+				 huge_median(c, PATH_A), huge_median(c, PATH_B));
 		if (c->skipped) {
-			fprintf(f, "%s| %s | skipped: %s |||||||||\n", pfx,
+			fprintf(f, "%s| %s | skipped: %s ||||||||||\n", pfx,
 				c->name, c->why);
 			continue;
 		}
 		if (!r.n) {
-			fprintf(f, "%s| %s | failed: %s |||||||||\n", pfx,
+			fprintf(f, "%s| %s | failed: %s ||||||||||\n", pfx,
 				c->name, c->why);
 			continue;
 		}
 		fprintf(f, "%s| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | "
-			   "%.3f | **%.3f** | %.2f | %s |\n",
+			   "%.3f | **%.3f** | %.2f | %s | %s |\n",
 			pfx, c->name, r.n, a.min, a.med, a.max, b.min, b.med,
 			b.max, r.med, c->target,
-			r.med <= c->target ? "yes" : "**no**");
+			r.med <= c->target ? "yes" : "**no**", thp);
 	}
 
 	fprintf(f, "%s\n%sPopulate throughput against the floor (touching one "
@@ -884,7 +958,7 @@ static void write_md(FILE *f, const char *pfx)
 	fprintf(f, "%s| case | floor median ms | floor MiB/s | A MiB/s | "
 		   "A / floor | B MiB/s | B / floor |\n", pfx);
 	fprintf(f, "%s|---|--:|--:|--:|--:|--:|--:|\n", pfx);
-	for (i = 0; i < nr_cases; i++) {
+	for (i = 0; i < nr_ran; i++) {
 		struct bcase *c = &cases[i];
 		struct stats a = path_stats(c, PATH_A), b = path_stats(c, PATH_B);
 		struct stats fl = path_stats(c, PATH_FLOOR);
@@ -947,14 +1021,16 @@ static void usage(FILE *f)
 	      "  --smoke          tiny sizes, one pair per case, no warm-up\n"
 	      "  --ktap           KTAP on stdout: one result per case (never timing)\n"
 	      "  --reps N         pairs per case (default: by size)\n"
-	      "  --warmup N       unmeasured rounds per case (default 1, smoke 0)\n"
+	      "  --warmup N       unmeasured rounds per case (default 1; 0 for 1 GiB\n"
+	      "                   cases and with --smoke)\n"
 	      "  --cases REGEX    only the cases whose name matches (POSIX ERE)\n"
 	      "  --list           list the cases and exit\n"
 	      "  --out DIR        write results.csv, results.md, samples.csv, system.txt\n"
 	      "  --csv FILE       write the results CSV to FILE\n"
 	      "  --cpu N          pin to CPU N (-1: do not pin; default: last CPU)\n"
 	      "  --no-prefault    do not touch guest memory once before the cases\n"
-	      "  --only PATH      run only path A, B or floor (for profiling; no ratios)\n",
+	      "  --only PATH      run only path A, B or floor (for profiling; no ratios)\n"
+	      "  --size MIB       every sized case at this size instead\n",
 	      f);
 }
 
@@ -972,6 +1048,7 @@ static void parse_args(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'p' },
 		{ "no-prefault", no_argument, NULL, 'P' },
 		{ "only", required_argument, NULL, 'O' },
+		{ "size", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1000,6 +1077,11 @@ static void parse_args(int argc, char **argv)
 			if (opt.only < 0)
 				die("--only wants A, B or floor");
 			break;
+		case 'S':
+			opt.size_mib = strtoul(optarg, NULL, 10);
+			if (!opt.size_mib)
+				die("--size wants a positive number of MiB");
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -1008,8 +1090,6 @@ static void parse_args(int argc, char **argv)
 		usage(stderr);
 		exit(2);
 	}
-	if (opt.warmup < 0)
-		opt.warmup = opt.smoke ? 0 : 1;
 	if (opt.smoke)
 		opt.prefault = false;
 }
@@ -1081,6 +1161,9 @@ int main(int argc, char **argv)
 		} else {
 			run_case(c, i);
 		}
+		/* After every case, so a run cut short still leaves results. */
+		nr_ran = i + 1;
+		write_outputs();
 		if (c->failed)
 			failed++;
 		if (c->skipped)
@@ -1097,7 +1180,6 @@ int main(int argc, char **argv)
 	}
 	restore_system();
 
-	write_outputs();
 	if (opt.ktap) {
 		write_md(stdout, "# ");
 		printf("# Totals: pass:%d fail:%d skip:%d\n",
