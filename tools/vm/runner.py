@@ -34,6 +34,7 @@ from initramfs import BuildError     # noqa: E402
 EXIT_KERNEL = 100
 EXIT_TIMEOUT = 124
 EXIT_SETUP = 125
+EXIT_INTERRUPTED = 130
 
 QBOOT = "/usr/share/qemu/qboot.rom"
 QEMU = "qemu-system-x86_64"
@@ -154,8 +155,15 @@ def resolve_kernel(args, root):
     if not os.access(tk, os.X_OK):
         raise SetupError(f"{tk} not found: cannot get kernel '{name}' "
                          "(use --kernel-image/--kdir for your own kernel)")
-    # prepare may download or build for minutes; its output is progress.
-    p = subprocess.run([tk, "prepare", name], stdout=sys.stderr, stderr=sys.stderr)
+    # prepare may download or build for minutes; its output is progress,
+    # shown unless --quiet (then only when it fails).
+    if args.quiet:
+        p = subprocess.run([tk, "prepare", name], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if p.returncode:
+            sys.stderr.buffer.write(p.stdout)
+    else:
+        p = subprocess.run([tk, "prepare", name], stdout=sys.stderr, stderr=sys.stderr)
     if p.returncode:
         raise SetupError(f"tools/testkernel prepare {name} failed (exit {p.returncode})")
     p = subprocess.run([tk, "env", name], capture_output=True, text=True, timeout=120)
@@ -585,6 +593,26 @@ class ConsoleStream:
         return [l.decode(errors="replace").replace("\r", "") for l in self.tail[-n:]]
 
 
+def _qemu_child_setup():
+    """In the QEMU child: own session (no terminal signals), and die with
+    the runner, however the runner dies (PR_SET_PDEATHSIG)."""
+    os.setsid()
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
 def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
     """Run QEMU, pump the three serial ports; returns (status, qemu rc)."""
     sel = selectors.DefaultSelector()
@@ -607,7 +635,7 @@ def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
     t0 = time.monotonic()
     try:
         qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, preexec_fn=_qemu_child_setup)
     except OSError as e:
         raise SetupError(f"cannot start {cmd[0]}: {e.strerror}")
     deadline = t0 + args.timeout if args.timeout else None
@@ -615,6 +643,8 @@ def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
     open_conns = 0
     exited_at = None
     marker_at = None
+    old_handlers = {sig: signal.signal(sig, _raise_interrupted)
+                    for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         while True:
             now = time.monotonic()
@@ -656,7 +686,12 @@ def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
             elif marker_at and time.monotonic() - marker_at > 60:
                 status = "stuck-after-exit"
                 break
+    except (KeyboardInterrupt, Interrupted) as e:
+        status = "interrupted"
+        log(f"interrupted ({e or 'SIGINT'}), stopping QEMU")
     finally:
+        for sig, h in old_handlers.items():
+            signal.signal(sig, h)
         if qemu.poll() is None:
             try:
                 os.killpg(qemu.pid, signal.SIGTERM)
@@ -856,6 +891,16 @@ def new_log_dir(root, kname):
 
 # --------------------------------------------------------------------------
 
+def qemu_error(logdir):
+    """The last line QEMU printed (its error message when it failed)."""
+    try:
+        with open(os.path.join(logdir, "qemu.log"), errors="replace") as f:
+            lines = [l.strip() for l in f if l.strip()]
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
 def verdict_for(args, status, qrc, data, console_path, console, elapsed):
     """(exit code, STATUS word, cause, detail lines)."""
     with open(console_path, encoding="utf-8", errors="replace") as f:
@@ -864,6 +909,11 @@ def verdict_for(args, status, qrc, data, console_path, console, elapsed):
     marker = data.exit is not None
     findings = logscan.scan(lines, taint=taint, marker_seen=True, ignore=args.ignore_log)
     log_findings = [f for f in findings if f.lineno]
+    if status == "interrupted":
+        also = f" (console already had: {log_findings[0].message()})" if log_findings else ""
+        return (EXIT_INTERRUPTED, "INTERRUPTED",
+                "the runner was interrupted; QEMU killed" + also,
+                ["last console lines:"] + console.last_lines())
     if log_findings:
         f = log_findings[0]
         extra = ""
@@ -879,7 +929,9 @@ def verdict_for(args, status, qrc, data, console_path, console, elapsed):
         return (EXIT_SETUP, "SETUP", "guest set-up failed: " + data.setup_error, [])
     if not marker:
         if qrc not in (0, None) and not lines:
-            return (EXIT_SETUP, "SETUP", f"QEMU failed to start (exit {qrc}), see qemu.log", [])
+            why = qemu_error(os.path.dirname(console_path))
+            return (EXIT_SETUP, "SETUP", f"QEMU failed to start (exit {qrc})"
+                    + (f": {why}" if why else ", see qemu.log"), [])
         if qrc not in (0, None):
             return (EXIT_SETUP, "SETUP", f"QEMU exited with status {qrc} "
                     "before the end marker, see qemu.log", console.last_lines())
