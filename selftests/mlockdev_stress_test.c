@@ -17,7 +17,11 @@
  *                     combination and UNLOCK_ALL at once, while another
  *                     touches and maps memory.  Every call returns 0; the
  *                     final state is consistent as above, and the pages of
- *                     a region are PG_mlocked exactly when its VMA is `lo`.
+ *                     a region are PG_mlocked exactly when its VMA is `lo`
+ *                     (asserted for the device; the kernel's mlock_count
+ *                     can be left unbalanced by such a storm, so for the
+ *                     system call the page marks and Mlocked after
+ *                     UNLOCK_ALL are reported).
  *   exit_group_*      A thread exits the process (exit_group) while another
  *                     populates a large mapping: the process is reaped
  *                     promptly and Mlocked returns to baseline.
@@ -32,12 +36,23 @@
  * /proc/vmstat unevictable_pgs_stranded and _cleared must not move through
  * the device (reported for the system call).
  *
- * Environment (sizes in MiB; defaults derive from MemTotal):
- *   MLOCKDEV_STRESS_MB          populate race mapping (min(256, MemTotal/8))
- *   MLOCKDEV_STRESS_KILL_MB     exit/SIGKILL mapping (min(1024, MemTotal/2))
+ * Sizes follow from MemTotal and from the rate at which the machine
+ * faults in memory, measured at the start, so that one populate takes about
+ * MLOCKDEV_STRESS_BUDGET_SECS whatever the kernel and the emulation.
+ *
+ * Environment (sizes in MiB):
+ *   MLOCKDEV_STRESS_BUDGET_SECS seconds one populate should take (10)
+ *   MLOCKDEV_STRESS_MB          populate race mapping (the budget's worth,
+ *                               16 to min(256, MemTotal/8))
+ *   MLOCKDEV_STRESS_KILL_MB     exit_group/SIGKILL mapping
+ *                               (min(1024, MemTotal/2)); a quarter of the
+ *                               budget's worth, 4 to 64 MiB, is populated
+ *                               before the exit or the kill
+ *   MLOCKDEV_STRESS_EXIT_MB     main-exit mapping (the budget's worth, 16
+ *                               to a quarter of the kill mapping)
  *   MLOCKDEV_STRESS_SECS        lock storm duration in seconds (default 3)
  *   MLOCKDEV_STRESS_THREADS     locking threads of the storm (default 4)
- *   MLOCKDEV_STRESS_KILL_CAP_MS upper bound for "prompt" (default 5000)
+ *   MLOCKDEV_STRESS_KILL_CAP_MS upper bound for "prompt" (default 15000)
  *   MLOCKDEV_STRESS_TIMEOUT     seconds per case before it is killed
  *                               (default 300)
  *   MLOCKDEV_CASES              run only these cases (comma-separated
@@ -63,10 +78,14 @@
 static struct {
 	size_t race_len;
 	size_t kill_len;
+	size_t main_exit_len;
+	size_t head_len;		/* populated before exit or SIGKILL */
+	double fault_mib_s;		/* calibration */
 	unsigned long storm_secs;
 	unsigned long storm_threads;
 	unsigned long kill_cap_ms;
 	unsigned long case_timeout;
+	unsigned long budget_secs;
 } cfg;
 
 static const char *case_name;
@@ -140,8 +159,24 @@ static long wait_mlocked_at_most(long base)
 	return kb;
 }
 
+/*
+ * A page-level check that the device must pass and the kernel may not:
+ * under concurrent lock and unlock calls mm/mlock.c's per-folio
+ * mlock_count can end up unbalanced, and munlockall() then leaves a few
+ * pages PG_mlocked ("reclaim will fix it").  The device keeps no count and
+ * unmarks every page of an unlocked VMA, so for it this is a hard rule;
+ * for the system call it is reported.
+ */
+#define CHECK_DEVICE(path, cond, fmt, ...)				\
+	do {								\
+		if ((path) == RC_DEVICE)				\
+			CHECK(cond, fmt, ##__VA_ARGS__);		\
+		else if (!(cond))					\
+			NOTE("reference, not asserted: " fmt, ##__VA_ARGS__); \
+	} while (0)
+
 /* After UNLOCK_ALL: nothing locked in this process, nothing in the system. */
-static void check_all_unlocked(long mlocked0, const char *when)
+static void check_all_unlocked(enum rc_path path, long mlocked0, const char *when)
 {
 	struct rc_locked_vmas lv;
 	long kb;
@@ -152,7 +187,8 @@ static void check_all_unlocked(long mlocked0, const char *when)
 		CHECK(!lv.lo_vmas && !lv.lf_vmas, "%s: %lu `lo` and %lu `lf` VMAs left",
 		      when, lv.lo_vmas, lv.lf_vmas);
 	kb = wait_mlocked_at_most(mlocked0);
-	CHECK(kb <= mlocked0, "%s: Mlocked %ld kB, baseline %ld kB", when, kb, mlocked0);
+	CHECK_DEVICE(path, kb <= mlocked0, "%s: Mlocked %ld kB, baseline %ld kB",
+		     when, kb, mlocked0);
 }
 
 static void check_consistent(const char *when)
@@ -436,7 +472,7 @@ static int case_populate_race(enum rc_path path)
 
 	err = rc_unlockall(path);
 	CHECK(!err, "UNLOCK_ALL: %s", strerror(err));
-	check_all_unlocked(mlocked0, "after UNLOCK_ALL");
+	check_all_unlocked(path, mlocked0, "after UNLOCK_ALL");
 	munmap(big, len);
 	check_vm_counters(path, &vc);
 	return case_failures ? KSFT_FAIL : KSFT_PASS;
@@ -479,7 +515,8 @@ static void *storm_thread(void *arg)
 }
 
 /* PG_mlocked pages of a region exactly when its VMA is locked. */
-static void check_region_marks(const char *when, char *p, size_t len)
+static void check_region_marks(enum rc_path path, const char *when, char *p,
+			       size_t len)
 {
 	struct rc_residency r;
 	char line[1024], flags[1024] = "";
@@ -509,12 +546,13 @@ static void check_region_marks(const char *when, char *p, size_t len)
 	NOTE("%s: region %s: %lu pages present, %lu PG_mlocked", when,
 	     lo ? "`lo`" : "not locked", r.present, r.mlocked);
 	if (lo)
-		CHECK(r.mlocked == r.present,
-		      "%s: locked region has %lu present pages but %lu PG_mlocked",
-		      when, r.present, r.mlocked);
+		CHECK_DEVICE(path, r.mlocked == r.present,
+			     "%s: locked region has %lu present pages but %lu PG_mlocked",
+			     when, r.present, r.mlocked);
 	else
-		CHECK(r.mlocked == 0, "%s: unlocked region has %lu PG_mlocked pages",
-		      when, r.mlocked);
+		CHECK_DEVICE(path, r.mlocked == 0,
+			     "%s: unlocked region has %lu PG_mlocked pages",
+			     when, r.mlocked);
 }
 
 static int case_lock_storm(enum rc_path path)
@@ -570,18 +608,18 @@ static int case_lock_storm(enum rc_path path)
 	NOTE("%lu threads, %lu s: %lu LOCK_ALL and %lu UNLOCK_ALL calls", n,
 	     cfg.storm_secs, locks, unlocks);
 	check_consistent("after the storm");
-	check_region_marks("after the storm", region, len);
+	check_region_marks(path, "after the storm", region, len);
 
 	/* One more full lock: everything lockable is locked and counted. */
 	err = rc_lockall(path, MCL_CURRENT);
 	CHECK(!err, "LOCK_ALL(MCL_CURRENT): %s", strerror(err));
 	check_consistent("after a final MCL_CURRENT");
-	check_region_marks("after a final MCL_CURRENT", region, len);
+	check_region_marks(path, "after a final MCL_CURRENT", region, len);
 
 	err = rc_unlockall(path);
 	CHECK(!err, "UNLOCK_ALL: %s", strerror(err));
-	check_all_unlocked(mlocked0, "after UNLOCK_ALL");
-	check_region_marks("after UNLOCK_ALL", region, len);
+	check_all_unlocked(path, mlocked0, "after UNLOCK_ALL");
+	check_region_marks(path, "after UNLOCK_ALL", region, len);
 	munmap(region, len);
 	free(st);
 	check_vm_counters(path, &vc);
@@ -645,12 +683,12 @@ static double reap(pid_t pid, int *status, double limit)
 	}
 }
 
-/* How much populating to see before acting: 1/8 of the mapping, <= 64 MiB. */
+/* How much populating to see before acting: 1/8 of the mapping at most. */
 static size_t head_start(size_t len)
 {
 	size_t b = len / 8;
 
-	return b > 64 * RC_MIB ? 64 * RC_MIB : b;
+	return b > cfg.head_len ? cfg.head_len : b;
 }
 
 /*
@@ -848,7 +886,7 @@ static int case_exit_group(enum rc_path path)
 	     len / RC_MIB, took);
 	CHECK(c == 'X', "the lock finished before the exit ('%c'): populate too fast to race", c);
 	CHECK(took >= 0 && took <= cfg.kill_cap_ms / 1000.0,
-	      "exit took %.3f s (cap %lu ms)", took, cfg.kill_cap_ms);
+	      "exit took %.3f s (bound %lu ms)", took, cfg.kill_cap_ms);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 42,
 	      "victim ended with status 0x%x, not exit(42)", status);
 	close(rfd);
@@ -861,7 +899,7 @@ static int case_exit_group(enum rc_path path)
 
 static int case_main_exit(enum rc_path path)
 {
-	size_t len = cfg.kill_len / 4;
+	size_t len = cfg.main_exit_len;
 	struct vm_counters vc;
 	long mlocked0, kb;
 	int rfd, status;
@@ -892,6 +930,40 @@ static int case_main_exit(enum rc_path path)
 
 /* ------------------------------------------------------------------ */
 /* Running the cases                                                   */
+
+static unsigned long min_ul(unsigned long a, unsigned long b)
+{
+	return a < b ? a : b;
+}
+
+/* @v within [@lo, @hi]; @hi wins over @lo. */
+static unsigned long clamp_mb(unsigned long v, unsigned long lo, unsigned long hi)
+{
+	if (v < lo)
+		v = lo;
+	return v > hi ? hi : v;
+}
+
+/*
+ * How fast this machine faults in fresh anonymous memory, in MiB/s: the
+ * sizes follow from it, so that a populate takes about the budget whether
+ * the kernel is a stock one under KVM or a KASAN one under a busy TCG.
+ */
+static double calibrate(void)
+{
+	size_t len = 32 * RC_MIB;
+	double t0, dt;
+	char *p;
+
+	p = map_anon(len, PROT_READ | PROT_WRITE);
+	if (!p)
+		return 10;
+	t0 = rc_now();
+	touch(p, len);
+	dt = rc_now() - t0;
+	munmap(p, len);
+	return dt > 0 ? len / RC_MIB / dt : 1000;
+}
 
 struct test_case {
 	const char *name;
@@ -943,17 +1015,25 @@ static int run_case(const struct test_case *tc)
 int main(void)
 {
 	long total_mb = rc_meminfo_kb("MemTotal") / 1024;
+	unsigned long budget_mb;
 	const char *why = NULL;
 	size_t i;
 	int err;
 
+	cfg.budget_secs = rc_env_ulong("MLOCKDEV_STRESS_BUDGET_SECS", 10);
+	cfg.fault_mib_s = calibrate();
+	/* What this machine faults in within the budget, in MiB. */
+	budget_mb = (unsigned long)(cfg.fault_mib_s * cfg.budget_secs);
 	cfg.race_len = rc_env_ulong("MLOCKDEV_STRESS_MB",
-				    total_mb / 8 < 256 ? total_mb / 8 : 256) * RC_MIB;
+				    clamp_mb(budget_mb, 16, min_ul(256, total_mb / 8))) * RC_MIB;
 	cfg.kill_len = rc_env_ulong("MLOCKDEV_STRESS_KILL_MB",
-				    total_mb / 2 < 1024 ? total_mb / 2 : 1024) * RC_MIB;
+				    min_ul(1024, total_mb / 2)) * RC_MIB;
+	cfg.main_exit_len = rc_env_ulong("MLOCKDEV_STRESS_EXIT_MB",
+					 clamp_mb(budget_mb, 16, cfg.kill_len / 4 / RC_MIB)) * RC_MIB;
+	cfg.head_len = clamp_mb(budget_mb / 4, 4, 64) * RC_MIB;
 	cfg.storm_secs = rc_env_ulong("MLOCKDEV_STRESS_SECS", 3);
 	cfg.storm_threads = rc_env_ulong("MLOCKDEV_STRESS_THREADS", 4);
-	cfg.kill_cap_ms = rc_env_ulong("MLOCKDEV_STRESS_KILL_CAP_MS", 5000);
+	cfg.kill_cap_ms = rc_env_ulong("MLOCKDEV_STRESS_KILL_CAP_MS", 15000);
 	cfg.case_timeout = rc_env_ulong("MLOCKDEV_STRESS_TIMEOUT", 300);
 
 	ksft_print_header();
@@ -969,9 +1049,11 @@ int main(void)
 			why = "cannot open " RC_DEV_PATH;
 	}
 	if (!why)
-		ksft_print_msg("MemTotal %ld MiB: race mapping %zu MiB, kill mapping %zu MiB, storm %lu threads x %lu s\n",
-			       total_mb, cfg.race_len / RC_MIB, cfg.kill_len / RC_MIB,
-			       cfg.storm_threads, cfg.storm_secs);
+		ksft_print_msg("MemTotal %ld MiB, faults in %.0f MiB/s: race mapping %zu MiB, kill mapping %zu MiB (%zu MiB populated before the kill), main-exit mapping %zu MiB, storm %lu threads x %lu s\n",
+			       total_mb, cfg.fault_mib_s, cfg.race_len / RC_MIB,
+			       cfg.kill_len / RC_MIB, head_start(cfg.kill_len) / RC_MIB,
+			       cfg.main_exit_len / RC_MIB, cfg.storm_threads,
+			       cfg.storm_secs);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (why) {
