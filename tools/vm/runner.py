@@ -43,9 +43,9 @@ QEMU = "qemu-system-x86_64"
 # Documentation/vm-runner.rst.
 TCG_CPU = "max,la57=off"
 DEFAULT_KERNEL = "stock-6.12"
-# Modules every base image carries (not loaded) so tests can modprobe them.
-DEFAULT_MODULES_REQUIRED = ["zram"]
-DEFAULT_MODULES_OPTIONAL = ["kunit"]
+# Modules every base image carries (not loaded) so tests can modprobe them,
+# when the kernel has them (a custom kernel may have neither).
+DEFAULT_MODULES = ["zram", "kunit"]
 # Bump when the layout of the base archive changes.
 BASE_FORMAT = 3
 GUEST_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -224,6 +224,10 @@ def pvh_image(kinfo, cfg, cache_dir, mode):
     safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", kinfo.get("MLOCKDEV_KERNEL_RELEASE", "k"))
     out = os.path.join(cache_dir, f"vmlinux-{safe}-{key}")
     if os.path.exists(out):
+        try:
+            os.utime(out)
+        except OSError:
+            pass
         return out
     t0 = time.monotonic()
     try:
@@ -298,7 +302,7 @@ def build_base(kinfo, cache_dir, modules):
     rel = kinfo["MLOCKDEV_KERNEL_RELEASE"]
     km = initramfs.KernelModules(rel, kinfo.get("MLOCKDEV_MODULES_ROOT"),
                                  kinfo.get("MLOCKDEV_KDIR"))
-    names = km.closure(modules, DEFAULT_MODULES_OPTIONAL + DEFAULT_MODULES_REQUIRED)
+    names = km.closure(modules, DEFAULT_MODULES)
     # The builder's own code is part of the key: changing it rebuilds.
     code = []
     for n in ("runner.py", "initramfs.py"):
@@ -316,7 +320,12 @@ def build_base(kinfo, cache_dir, modules):
     mpath = path[:-len(".cpio.gz")] + ".json"
     if os.path.exists(path) and os.path.exists(mpath):
         with open(mpath) as f:
-            return path, json.load(f), names
+            manifest = json.load(f)
+        try:
+            os.utime(path)       # last use, for prune_cache()
+        except OSError:
+            pass
+        return path, manifest, names
     t0 = time.monotonic()
     tree = initramfs.Tree()
     # Reproduce the host's merged-/usr (or not) top level, so that library
@@ -383,10 +392,27 @@ def build_base(kinfo, cache_dir, modules):
         json.dump(manifest, f)
     os.replace(mpath + f".tmp{os.getpid()}", mpath)
     os.replace(tmp, path)
+    prune_cache(cache_dir)
     log(f"built base initramfs {os.path.basename(path)} "
         f"({os.path.getsize(path) // 1024} KiB, modules: {' '.join(names) or 'none'}) "
         f"in {time.monotonic() - t0:.1f} s")
     return path, manifest, names
+
+
+def prune_cache(cache_dir, max_age=2 * 86400):
+    """Drop cached archives and vmlinux files unused for max_age seconds
+    (every change to the runner or its inputs makes a new base archive)."""
+    now = time.time()
+    for n in os.listdir(cache_dir):
+        if not re.match(r"(base-.*\.(cpio\.gz|json)|vmlinux-.*)$", n) or ".tmp" in n:
+            continue
+        p = os.path.join(cache_dir, n)
+        try:
+            ref = p[:-len(".json")] + ".cpio.gz" if n.endswith(".json") else p
+            if now - os.stat(ref if os.path.exists(ref) else p).st_mtime > max_age:
+                os.unlink(p)
+        except OSError:
+            pass
 
 
 def sh_quote(s):
@@ -1080,7 +1106,7 @@ def run(args, cmd, kinfo, root, logdir):
     t0 = time.monotonic()
     cache = os.path.join(root, "build", "vm-cache")
     km_names = [v for k, v, _ in args.loads if k == "modprobe"]
-    base, manifest, modnames = build_base(kinfo, cache, km_names + DEFAULT_MODULES_REQUIRED)
+    base, manifest, modnames = build_base(kinfo, cache, km_names)
     run_id = secrets.token_hex(6)
     tree = initramfs.Tree(base=manifest)
     extra_env = dict(kv.split("=", 1) for kv in args.env)
