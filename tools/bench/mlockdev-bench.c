@@ -729,7 +729,7 @@ static void run_case(struct bcase *c, int index)
 	 * Give THP cases the same chance of huge pages whatever ran before:
 	 * both paths then find the same free memory.
 	 */
-	if (c->thp == THP_ALWAYS)
+	if (c->thp == THP_ALWAYS && !opt.smoke)
 		write_file("/proc/sys/vm/compact_memory", "1");
 	if (c->kind == K_MANYVMA && ensure_map_count(c->nvma)) {
 		c->failed = true;
