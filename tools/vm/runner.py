@@ -1054,6 +1054,9 @@ def verdict_for(args, status, qrc, data, console_path, console, elapsed):
         if qrc not in (0, None):
             return (EXIT_SETUP, "SETUP", f"QEMU exited with status {qrc} "
                     "before the end marker, see qemu.log", console.last_lines())
+        if args.interactive:
+            return (EXIT_INTERRUPTED, "INTERRUPTED",
+                    "QEMU quit before the guest finished (Ctrl-A x?)", [])
         f = logscan.scan([], marker_seen=False)[0]
         return (EXIT_KERNEL, "KERNEL", f.message(),
                 ["last console lines:"] + console.last_lines())
@@ -1175,6 +1178,9 @@ def run(args, cmd, kinfo, root, logdir):
         code, word, cause, detail = verdict_for(args, status, qrc, data,
                                                 os.path.join(logdir, "console.log"),
                                                 console, elapsed)
+        if code == 0 and args.outdir and notes:
+            # The command passed but its results did not come back.
+            code, word, cause = EXIT_SETUP, "SETUP", f"--outdir: {notes[0]}"
         boot = None
         if data.start_uptime is not None:
             boot = data.start_uptime

@@ -32,6 +32,13 @@ ALLOWED = 12288  # O + E: an unsigned out-of-tree module was loaded
 EXPECT = {
     "clean-stock-6.12.log": (None, None, ALLOWED, True),
     "clean-stock-6.1.log": (None, None, ALLOWED, True),
+    "clean-debug-6.12.log": (None, None, 4096, True),     # no module signing: O only
+    "kasan-uaf-debug-6.12.log": ("KASAN report",
+                                 "BUG: KASAN: slab-use-after-free in vm_splat_read",
+                                 4128, True),
+    "lockdep-debug-6.12.log": ("lockdep report",
+                               "WARNING: possible circular locking dependency detected",
+                               4096, True),
     "false-positives.log": (None, None, ALLOWED, True),
     "panic-sysrq-6.12.log": ("kernel panic", "Kernel panic - not syncing: sysrq triggered crash",
                              None, False),

@@ -9,7 +9,8 @@
 #
 # Environment: VM_RUN (default: the run script next to this directory),
 # VM_TEST_LOGS (where each case's --log-dir goes; default a temporary
-# directory, kept when a case fails).
+# directory, kept when a case fails), VM_RUN_OPTS (extra run options for
+# every case, split on spaces, e.g. "--kmemleak end" on the debug kernel).
 
 set -u
 
@@ -31,7 +32,8 @@ vm() {
 	out=$logs/$name.stdout
 	err=$logs/$name.stderr
 	rm -rf "$dir"
-	"$RUN" --kernel "$KERNEL" --log-dir "$dir" "$@" >"$out" 2>"$err"
+	# shellcheck disable=SC2086
+	"$RUN" --kernel "$KERNEL" --log-dir "$dir" ${VM_RUN_OPTS:-} "$@" >"$out" 2>"$err"
 	rc=$?
 }
 

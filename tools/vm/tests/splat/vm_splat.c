@@ -39,7 +39,6 @@ static int seconds = 30;
 module_param(seconds, int, 0444);
 MODULE_PARM_DESC(seconds, "duration for softlockup, rcustall and hung");
 
-static void *vm_splat_leaked;
 static DEFINE_MUTEX(vm_splat_a);
 static DEFINE_MUTEX(vm_splat_b);
 
@@ -67,6 +66,31 @@ static int vm_splat_rcu_fn(void *unused)
 	preempt_enable();
 	rcu_read_unlock();
 	return 0;
+}
+
+/*
+ * Leak a few objects.  kmemleak misses a leak whose address survives
+ * somewhere it scans, such as a stale slot of this task's kernel stack
+ * (stacks are cached and scanned after the task exits), hence several
+ * objects and a stack wipe afterwards.
+ */
+static noinline void vm_splat_leak_some(void)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		void *p = kmalloc(1024, GFP_KERNEL);
+
+		if (p)
+			memset(p, 0x5a, 1024);
+	}
+}
+
+static noinline void vm_splat_clobber_stack(void)
+{
+	volatile char buf[1024];
+
+	memset((char *)buf, 0, sizeof(buf));
 }
 
 static noinline int vm_splat_read(int *p)
@@ -107,11 +131,8 @@ static int __init vm_splat_init(void)
 		if (IS_ERR(t))
 			return PTR_ERR(t);
 	} else if (!strcmp(kind, "leak")) {
-		vm_splat_leaked = kmalloc(4096, GFP_KERNEL);
-		if (vm_splat_leaked)
-			memset(vm_splat_leaked, 0x5a, 4096);
-		/* Forget the only reference. */
-		WRITE_ONCE(vm_splat_leaked, NULL);
+		vm_splat_leak_some();
+		vm_splat_clobber_stack();
 	} else if (!strcmp(kind, "uaf")) {
 		int *p = kmalloc(sizeof(*p) * 8, GFP_KERNEL);
 
