@@ -85,7 +85,8 @@ struct diff_vma {
 	/* VmFlags as printed, with 6.1's "??" (VM_LOCKONFAULT) as "lf" */
 	char vmflags[DIFF_VMFLAGS_LEN];
 	uint8_t lo, lf;
-	uint8_t pad[6];
+	uint8_t pad[2];
+	uint32_t mlocked_pages;		/* present pages with KPF_MLOCKED */
 	uint64_t kb[SM_NR];
 };
 
@@ -147,8 +148,6 @@ struct diff_snapshot {
 	uint64_t cap_eff;
 	int64_t locked_vma_kb;		/* sum of sizes of "lo" VMAs */
 
-	int32_t forked;			/* a grandchild came and went */
-	int32_t pad2;
 	int32_t nmaps;
 	int32_t nvmas;
 	struct diff_map map[DIFF_MAX_MAPS];

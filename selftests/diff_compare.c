@@ -27,11 +27,10 @@
  *    (clearing PG_active), which the module cannot do, so the same
  *    history ages pages differently.  Even scenarios that change nothing
  *    (EINVAL) show it.
- *  - /proc/vmstat unevictable_pgs_mlocked/munlocked when a grandchild was
- *    forked: each copy-on-write copy of a locked page counts one mlock
- *    and one munlock, and whether a page is copied or reused depends on
- *    whether the grandchild has finished exiting (one or two pages
- *    either way, also when both children use the system call).
+ *
+ * Grandchildren that share our pages are started so that copy-on-write
+ * does not depend on the scheduler (see diff_steps.c), so everything
+ * else, the unevictable_pgs_* events included, is deterministic.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -207,9 +206,6 @@ static bool compare_status(const struct diff_snapshot *a,
 			    a->exit_mlocked_delta_kb, b->exit_mlocked_delta_kb,
 			    " kB");
 	for (i = 0; i < VS_NR; i++) {
-		if ((a->forked || b->forked) &&
-		    (i == VS_MLOCKED || i == VS_MUNLOCKED))
-			continue;
 		snprintf(what, sizeof(what), "/proc/vmstat %s delta",
 			 diff_vmstat_names[i]);
 		same &= compare_i64(what, a->vmstat_delta[i],
@@ -312,7 +308,7 @@ static bool vma_equal(const struct diff_vma *x, const struct diff_vma *y)
 {
 	return x->start == y->start && x->end == y->end &&
 	       x->offset == y->offset && vma_alike(x, y, false) &&
-	       kb_equal(x, y);
+	       x->mlocked_pages == y->mlocked_pages && kb_equal(x, y);
 }
 
 /* Would the kernel's merge rules (as far as smaps shows) join @x and @y? */
@@ -337,6 +333,7 @@ static int coalesce(const struct diff_snapshot *s, struct diff_vma *out)
 			struct diff_vma *c = &out[n - 1];
 
 			c->end = v->end;
+			c->mlocked_pages += v->mlocked_pages;
 			for (f = 0; f < SM_NR; f++)
 				if (f != SM_KERNEL_PAGE && f != SM_MMU_PAGE &&
 				    f != SM_THP_ELIGIBLE)
@@ -382,6 +379,10 @@ static void say_vma_fields(const struct diff_vma *x, const struct diff_vma *y)
 		say("vma 0x%" PRIx64 " %s: device syscall=%x:%x device=%x:%x",
 		    x->start, x->name, x->dev_major, x->dev_minor,
 		    y->dev_major, y->dev_minor);
+	if (x->mlocked_pages != y->mlocked_pages)
+		say("vma 0x%" PRIx64 "-0x%" PRIx64 " %s: pages with KPF_MLOCKED "
+		    "syscall=%u device=%u", x->start, x->end, x->name,
+		    x->mlocked_pages, y->mlocked_pages);
 	for (f = 0; f < SM_NR; f++)
 		if (f != SM_REFERENCED && x->kb[f] != y->kb[f])
 			say("vma 0x%" PRIx64 "-0x%" PRIx64 " %s: %s syscall=%"
@@ -416,50 +417,65 @@ static void say_vma_list_diff(const struct diff_vma *a, int na,
 	}
 }
 
+static bool same_lists(const struct diff_vma *a, const struct diff_vma *b,
+		       int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!vma_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The device path is the syscall path with more splits: every boundary
+ * of @a is one of @b.  Return the number of extra boundaries of @b (0 if
+ * @b is not such a refinement of @a), and the first in *@first.
+ */
+static int extra_splits(const struct diff_snapshot *a,
+			const struct diff_snapshot *b, uint64_t *first)
+{
+	int i, extra = 0;
+
+	for (i = 0; i < a->nvmas; i++)
+		if (!is_boundary(b, a->vma[i].start) ||
+		    !is_boundary(b, a->vma[i].end))
+			return 0;
+	*first = 0;
+	for (i = 1; i < b->nvmas; i++) {
+		if (is_boundary(a, b->vma[i].start))
+			continue;
+		if (!extra++)
+			*first = b->vma[i].start;
+	}
+	return extra;
+}
+
 /* Return: 0 identical, 1 documented merge divergence, -1 different. */
 static int compare_vmas(const struct diff_snapshot *a,
 			const struct diff_snapshot *b)
 {
-	int na, nb, i, extra = 0;
-	uint64_t first_split = 0;
+	struct diff_vma *ca = coalesced[DIFF_SYSCALL];
+	struct diff_vma *cb = coalesced[DIFF_DEVICE];
+	uint64_t first;
+	int na, nb, extra;
 
-	if (a->nvmas == b->nvmas) {
-		for (i = 0; i < a->nvmas; i++)
-			if (!vma_equal(&a->vma[i], &b->vma[i]))
-				break;
-		if (i == a->nvmas)
-			return 0;
-	}
+	if (a->nvmas == b->nvmas && same_lists(a->vma, b->vma, a->nvmas))
+		return 0;
 
-	na = coalesce(a, coalesced[DIFF_SYSCALL]);
-	nb = coalesce(b, coalesced[DIFF_DEVICE]);
-	if (na == nb) {
-		for (i = 0; i < na; i++)
-			if (!vma_equal(&coalesced[DIFF_SYSCALL][i],
-				       &coalesced[DIFF_DEVICE][i]))
-				break;
-		if (i == na && b->nvmas > a->nvmas) {
-			/* Alike after coalescing: is the device just split more? */
-			for (i = 0; i < a->nvmas; i++)
-				if (!is_boundary(b, a->vma[i].start) ||
-				    !is_boundary(b, a->vma[i].end))
-					break;
-			if (i == a->nvmas) {
-				for (i = 1; i < b->nvmas; i++)
-					if (!is_boundary(a, b->vma[i].start)) {
-						extra++;
-						if (!first_split)
-							first_split = b->vma[i].start;
-					}
-				say("documented divergence vma-merge: syscall=%d VMAs "
-				    "device=%d VMAs, identical after coalescing; the "
-				    "device path leaves %d split(s) (first at 0x%"
-				    PRIx64 ") that the system call merges: the module "
-				    "cannot merge VMAs (vma_modify_flags()/vma_merge() "
-				    "are not exported)", a->nvmas, b->nvmas, extra,
-				    first_split);
-				return 1;
-			}
+	na = coalesce(a, ca);
+	nb = coalesce(b, cb);
+	if (na == nb && same_lists(ca, cb, na) && b->nvmas > a->nvmas) {
+		extra = extra_splits(a, b, &first);
+		if (extra) {
+			say("documented divergence vma-merge: syscall=%d VMAs "
+			    "device=%d VMAs, identical after coalescing; the "
+			    "device path leaves %d split(s) (first at 0x%" PRIx64
+			    ") that the system call merges: the module cannot "
+			    "merge VMAs (vma_modify_flags()/vma_merge() are not "
+			    "exported)", a->nvmas, b->nvmas, extra, first);
+			return 1;
 		}
 	}
 
@@ -468,8 +484,7 @@ static int compare_vmas(const struct diff_snapshot *a,
 	if (a->nvmas == b->nvmas)
 		say_vma_list_diff(a->vma, a->nvmas, b->vma, b->nvmas);
 	else
-		say_vma_list_diff(coalesced[DIFF_SYSCALL], na,
-				  coalesced[DIFF_DEVICE], nb);
+		say_vma_list_diff(ca, na, cb, nb);
 	return -1;
 }
 

@@ -88,6 +88,10 @@ static struct {
 /* A VMA header being parsed (static: no stack growth while parsing). */
 static struct diff_vma header;
 
+/* Pagemap entries of a piece of a VMA. */
+#define PAGEMAP_CHUNK	512
+static uint64_t pagemap_chunk[PAGEMAP_CHUNK];
+
 static int lines_open(const char *path)
 {
 	lines.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -152,6 +156,7 @@ void diff_prefault(void)
 {
 	memset(lines.buf, 0, sizeof(lines.buf));
 	memset(&header, 0, sizeof(header));
+	memset(pagemap_chunk, 0, sizeof(pagemap_chunk));
 }
 
 /* ------------------------------------------------------------------ */
@@ -160,29 +165,46 @@ void diff_prefault(void)
 /*
  * Bring Mlocked: up to date.  munlock of a folio is batched per CPU and
  * only reaches NR_MLOCK when the batch is drained; a child that exits
- * leaves such batches behind.  move_pages(2) with a target node drains
- * every CPU's LRU and mlock batches (lru_cache_disable()) before looking
- * at the pages, even when the one page it is given is not mapped: that is
- * the only drain of all CPUs userspace can ask for.  Then stat_refresh
- * folds the per-CPU vmstat differences into the global counters.
+ * leaves such batches behind.  Two ways to drain every CPU's LRU and
+ * mlock batches from userspace:
+ *
+ *  - move_pages(2) with a target node calls lru_cache_disable() before
+ *    looking at the pages, even when the one page it is given is not
+ *    mapped (it then just reports -EFAULT for it); needs CONFIG_NUMA;
+ *  - without NUMA (the debug kernel), writing 1 to drop_caches calls
+ *    lru_add_drain_all() (6.12) before dropping clean page cache, which
+ *    the guest's tmpfs root does not have.
+ *
+ * Then stat_refresh folds the per-CPU vmstat differences into the global
+ * counters.
  */
-int diff_settle(void)
+static int write_proc(const char *path, const char *text)
 {
-	void *nowhere[1] = { NULL };
-	int node[1] = { 0 };
-	int status[1];
 	int fd, ret = 0;
 
-	/* Fails per page (-EFAULT in status) but drains first. */
-	syscall(SYS_move_pages, 0, 1UL, nowhere, node, status, 0);
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (write(fd, "1", 1) != 1)
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		ret = -1;
 	close(fd);
 	return ret;
+}
+
+int diff_settle(void)
+{
+	static bool no_move_pages;
+	void *nowhere[1] = { NULL };
+	int node[1] = { 0 };
+	int status[1];
+
+	if (!no_move_pages &&
+	    syscall(SYS_move_pages, 0, 1UL, nowhere, node, status, 0) < 0 &&
+	    errno == ENOSYS)
+		no_move_pages = true;
+	if (no_move_pages && write_proc("/proc/sys/vm/drop_caches", "1"))
+		return -1;
+	return write_proc("/proc/sys/vm/stat_refresh", "1");
 }
 
 int64_t diff_meminfo_kb(const char *key)
@@ -440,6 +462,51 @@ static uint16_t page_state(int pagemap_fd, int kpf_fd, uint64_t addr,
 	return st;
 }
 
+/*
+ * How many pages of each VMA are PG_mlocked: smaps "Locked:" only says
+ * which pages sit in VM_LOCKED VMAs, this says which pages the kernel
+ * (or the module) really marked.
+ */
+static void count_mlocked(struct diff_snapshot *snap, long page)
+{
+	int pagemap_fd, kpf_fd, i;
+
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	for (i = 0; pagemap_fd >= 0 && kpf_fd >= 0 && i < snap->nvmas; i++) {
+		struct diff_vma *v = &snap->vma[i];
+		uint64_t addr = v->start;
+
+		while (addr < v->end) {
+			size_t n = (v->end - addr) / page, j;
+			ssize_t got;
+
+			if (n > PAGEMAP_CHUNK)
+				n = PAGEMAP_CHUNK;
+			got = pread(pagemap_fd, pagemap_chunk, n * 8,
+				    addr / page * 8);
+			if (got <= 0)
+				break;
+			n = got / 8;
+			for (j = 0; j < n; j++) {
+				uint64_t pm = pagemap_chunk[j], kpf = 0;
+
+				if (!(pm & PM_PRESENT) || !(pm & PM_PFN_MASK))
+					continue;
+				if (pread(kpf_fd, &kpf, sizeof(kpf),
+					  (pm & PM_PFN_MASK) * 8) == 8 &&
+				    (kpf >> KPF_MLOCKED & 1))
+					v->mlocked_pages++;
+			}
+			addr += n * page;
+		}
+	}
+	if (kpf_fd >= 0)
+		close(kpf_fd);
+	if (pagemap_fd >= 0)
+		close(pagemap_fd);
+}
+
 int diff_read_map_pages(struct diff_map *map, long page)
 {
 	int pagemap_fd, kpf_fd;
@@ -498,6 +565,7 @@ int diff_take_snapshot(struct diff_ctx *ctx)
 		}
 	if (diff_read_smaps(snap))
 		return -1;
+	count_mlocked(snap, ctx->page);
 	snap->complete = 1;
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 
 #include "diff.h"
 
@@ -882,52 +883,122 @@ static void gc_look(struct diff_ctx *ctx, struct gc_report *r)
 }
 
 /*
- * Fork a grandchild and collect its report.  @fn runs in the grandchild;
- * its exit status is recorded as fact "gc.exit".
+ * Processes sharing our pages, without a race.
  *
- * While the grandchild lives, every private page we write is copied
- * (copy-on-write); once it has exited, the page is simply reused.  A
- * copy in a locked VMA mlocks a new page and munlocks the old one, which
- * /proc/vmstat counts, so the moment the grandchild exits must not race
- * with our writes: it starts only when told to (after our own writes
- * following fork()), and we read its report only after reaping it.
+ * After fork() every private page is shared copy-on-write.  Whoever writes
+ * a shared page first gets a copy; the other, once alone, reuses it.  In a
+ * locked VMA a copy mlocks a new page and munlocks the old one, which
+ * /proc/vmstat counts and which decides which folios end up PG_mlocked.
+ * With fork(), the order in which parent and child run their first
+ * instructions (glibc's fork bookkeeping, the stack) is up to the
+ * scheduler, and the snapshots of two identical runs would differ.  So:
+ *
+ *  - clone_and_reap() starts a grandchild with CLONE_VFORK: we stay
+ *    suspended while it runs, and wait4() it (still inside the asm, so
+ *    without touching our stack) before writing anything: every page it
+ *    shared with us is ours alone again when we go on;
+ *  - clone_holder() starts a grandchild that never writes to memory at
+ *    all: it closes its copy of the pipe and sleeps in read() until we
+ *    close ours, then exits.  Until then every page we write is copied.
+ *
+ * Neither runs glibc's fork handlers; the grandchildren only make plain
+ * system calls.
+ */
+static int reap_status;
+
+/* Return: 0 in the grandchild; its pid in the caller, once it is reaped. */
+static long clone_and_reap(void)
+{
+	long rax = SYS_clone, rdi = CLONE_VFORK | SIGCHLD, rsi = 0, rdx = 0;
+	register long r10 asm("r10") = 0;
+	register long r8 asm("r8") = 0;
+	int *status = &reap_status;
+
+	asm volatile(
+		"syscall\n\t"			/* clone(flags, 0, 0, 0, 0) */
+		"test %%rax, %%rax\n\t"
+		"jle 2f\n\t"			/* the grandchild, or -errno */
+		"mov %%rax, %%r9\n"
+		"1:\n\t"
+		"mov %%r9, %%rdi\n\t"
+		"mov %[status], %%rsi\n\t"
+		"xor %%edx, %%edx\n\t"
+		"xor %%r10d, %%r10d\n\t"
+		"mov %[wait4], %%eax\n\t"
+		"syscall\n\t"			/* wait4(pid, status, 0, NULL) */
+		"cmp $-4, %%rax\n\t"		/* -EINTR */
+		"je 1b\n"
+		"2:"
+		: "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10),
+		  "+r"(r8)
+		: [status] "r"(status), [wait4] "i"(SYS_wait4)
+		: "rcx", "r9", "r11", "memory");
+	return rax;
+}
+
+/* Return: the holder's pid, or -errno.  The holder never returns. */
+static long clone_holder(int read_fd, int write_fd)
+{
+	long rax = SYS_clone, rdi = SIGCHLD, rsi = 0, rdx = 0;
+	register long r10 asm("r10") = 0;
+	register long r8 asm("r8") = 0;
+	long rfd = read_fd, wfd = write_fd;
+
+	asm volatile(
+		"syscall\n\t"			/* clone(SIGCHLD, 0, 0, 0, 0) */
+		"test %%rax, %%rax\n\t"
+		"jnz 2f\n\t"
+		"mov %[wfd], %%rdi\n\t"
+		"mov %[close], %%eax\n\t"
+		"syscall\n"			/* close(write_fd) */
+		"1:\n\t"
+		"mov %[rfd], %%rdi\n\t"
+		"lea -128(%%rsp), %%rsi\n\t"	/* never written: no data comes */
+		"mov $1, %%edx\n\t"
+		"mov %[read], %%eax\n\t"
+		"syscall\n\t"			/* read(read_fd, buf, 1) */
+		"cmp $-4, %%rax\n\t"
+		"je 1b\n\t"
+		"xor %%edi, %%edi\n\t"
+		"mov %[exit], %%eax\n\t"
+		"syscall\n"			/* exit_group(0) */
+		"2:"
+		: "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(r10),
+		  "+r"(r8)
+		: [rfd] "r"(rfd), [wfd] "r"(wfd), [close] "i"(SYS_close),
+		  [read] "i"(SYS_read), [exit] "i"(SYS_exit_group)
+		: "rcx", "r11", "memory");
+	return rax;
+}
+
+/*
+ * Run @fn in a grandchild (see clone_and_reap()) and collect its report;
+ * its exit status is recorded as fact "gc.exit".
  */
 static int fork_grandchild(struct diff_ctx *ctx, struct gc_report *r,
 			   void (*fn)(struct diff_ctx *, struct gc_report *,
 				      long),
 			   long arg)
 {
-	int res[2], go[2], status;
-	pid_t pid;
-	char c = 'g';
+	int res[2];
+	long pid;
 
 	memset(r, 0, sizeof(*r));
-	ctx->snap->forked = 1;
-	if (pipe2(res, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
+	if (pipe2(res, O_CLOEXEC))
 		return diff_fail(ctx, "pipe: %s", strerror(errno));
-	pid = fork();
+	pid = clone_and_reap();
 	if (pid < 0)
-		return diff_fail(ctx, "fork: %s", strerror(errno));
+		return diff_fail(ctx, "clone: %s", strerror(-pid));
 	if (!pid) {
-		close(res[0]);
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(2);
 		fn(ctx, r, arg);
 		/* Small enough for the pipe buffer: never blocks. */
-		_exit(write_all(res[1], r, sizeof(*r)) ? 1 : 0);
+		syscall(SYS_exit_group, write_all(res[1], r, sizeof(*r)) ? 1 : 0);
 	}
 	close(res[1]);
-	close(go[0]);
-	if (write(go[1], &c, 1) != 1)
-		kill(pid, SIGKILL);
-	close(go[1]);
-	if (waitpid(pid, &status, 0) != pid)
-		return diff_fail(ctx, "waitpid: %s", strerror(errno));
 	if (read_all(res[0], r, sizeof(*r)))
 		memset(r, 0xff, sizeof(*r));
 	close(res[0]);
-	diff_fact(ctx, "gc.exit", status);
+	diff_fact(ctx, "gc.exit", reap_status);
 	return 0;
 }
 
@@ -997,22 +1068,15 @@ DIFF_STEP_FN(fork_lock_unlock)
 DIFF_STEP_FN(hold_cow)
 {
 	int fds[2];
-	pid_t pid;
-	char c;
+	long pid;
 
 	(void)map;
 	(void)arg;
 	if (pipe2(fds, O_CLOEXEC))
 		return diff_fail(ctx, "pipe: %s", strerror(errno));
-	pid = fork();
+	pid = clone_holder(fds[0], fds[1]);
 	if (pid < 0)
-		return diff_fail(ctx, "fork: %s", strerror(errno));
-	if (!pid) {
-		close(fds[1]);
-		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
+		return diff_fail(ctx, "clone: %s", strerror(-pid));
 	close(fds[0]);
 	ctx->holder_pid = pid;
 	ctx->holder_fd = fds[1];

@@ -314,7 +314,7 @@ static const struct diff_scenario scenarios[] = {
 	       LOCK(CUR) } },
 };
 
-#define NR_SCENARIOS	((int)(sizeof(scenarios) / sizeof(scenarios[0])))
+#define NR_SCENARIOS	((int)ARRAY_SIZE(scenarios))
 
 /* ------------------------------------------------------------------ */
 /* The two paths, and the self-check's wrong device path               */
@@ -326,6 +326,7 @@ enum sabotage {
 	SABOTAGE_NOFUTURE,	/* LOCK_ALL drops MCL_FUTURE */
 	SABOTAGE_KEEP_LOCKED,	/* UNLOCK_ALL does nothing */
 	SABOTAGE_SPLIT,		/* LOCK_ALL, then one page left unlocked */
+	SABOTAGE_UNLOCK_FAILS,	/* UNLOCK_ALL fails with EINVAL */
 	SABOTAGE_NR,
 };
 
@@ -336,6 +337,7 @@ static const char *const sabotage_names[SABOTAGE_NR] = {
 	[SABOTAGE_NOFUTURE] = "nofuture",
 	[SABOTAGE_KEEP_LOCKED] = "keep-locked",
 	[SABOTAGE_SPLIT] = "split",
+	[SABOTAGE_UNLOCK_FAILS] = "unlock-fails",
 };
 
 /* Stand-in for errno's value before a call, to see whether it changed. */
@@ -393,6 +395,10 @@ static int device_unlock(struct diff_ctx *ctx)
 	if (ctx->sabotage == SABOTAGE_NOOP ||
 	    ctx->sabotage == SABOTAGE_KEEP_LOCKED)
 		return 0;
+	if (ctx->sabotage == SABOTAGE_UNLOCK_FAILS) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&ua, 0, sizeof(ua));
 	return ioctl(ctx->dev_fd, MLOCKDEV_IOC_UNLOCK_ALL, &ua);
 }
@@ -819,18 +825,32 @@ static void run_scenario(int sc_index, long page)
 /* --- set-up ---------------------------------------------------------------- */
 
 /*
- * Resolve every PLT entry now, in the parent: lazy binding in a child
- * would write to the GOT on the first call of a function, and only one of
- * the two paths calls mlockall() and only the other ioctl().
+ * Re-execute once with an environment that keeps the C library from
+ * writing to memory behind our back:
+ *
+ *  - LD_BIND_NOW: resolve every PLT entry now, in the parent.  Lazy
+ *    binding in a child would write to the GOT on the first call of a
+ *    function, and only one path calls mlockall(), only the other ioctl().
+ *  - glibc.pthread.rseq=0: no restartable-sequences area.  The kernel
+ *    writes the current CPU into it whenever the task comes back to user
+ *    space after being scheduled, at moments nobody controls; a write to
+ *    a page shared copy-on-write with a grandchild decides who copies it.
  */
-static void bind_now(char **argv)
+static void reexec_quiet(char **argv)
 {
-	if (getenv("LD_BIND_NOW"))
+	const char *tunables = getenv("GLIBC_TUNABLES");
+	char buf[512];
+
+	if (getenv("MLOCKDEV_DIFF_REEXEC"))
 		return;
+	setenv("MLOCKDEV_DIFF_REEXEC", "1", 1);
 	setenv("LD_BIND_NOW", "1", 1);
+	snprintf(buf, sizeof(buf), "%s%sglibc.pthread.rseq=0",
+		 tunables ? tunables : "", tunables ? ":" : "");
+	setenv("GLIBC_TUNABLES", buf, 1);
 	execv("/proc/self/exe", argv);
 	/* Not fatal: the comparison will show it if it matters. */
-	ksft_print_msg("cannot re-exec with LD_BIND_NOW: %s\n",
+	ksft_print_msg("cannot re-exec with a quiet environment: %s\n",
 		       strerror(errno));
 }
 
@@ -872,7 +892,9 @@ static void usage(const char *prog, int status)
 	       "  --null             both children use the system calls\n"
 	       "  --self-check[=M]   sabotage the device path (M: rotate, "
 	       "onfault, noop,\n"
-	       "                     nofuture, keep-locked, split); also "
+	       "                     nofuture, keep-locked, split, "
+	       "unlock-fails); also\n"
+	       "                     "
 	       "MLOCKDEV_DIFF_SELF_CHECK=M\n"
 	       "  PATTERN            run the scenarios matching it (fnmatch)\n",
 	       prog);
@@ -949,7 +971,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	bind_now(argv);
+	reexec_quiet(argv);
 	ksft_print_header();
 	for (i = 0; i < NR_SCENARIOS; i++)
 		nselected += selected(patterns, npatterns, scenarios[i].name);
