@@ -36,6 +36,8 @@ EXPECT = {
     "kasan-uaf-debug-6.12.log": ("KASAN report",
                                  "BUG: KASAN: slab-use-after-free in vm_splat_read",
                                  4128, True),
+    "kmemleak-debug-6.12.log": ("kmemleak", "unreferenced object 0xffff8880060c9800 (size 1024)",
+                                4096, True),
     "lockdep-debug-6.12.log": ("lockdep report",
                                "WARNING: possible circular locking dependency detected",
                                4096, True),
