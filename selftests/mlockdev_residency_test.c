@@ -34,8 +34,9 @@
  *               reclaim marks the pages again.
  *
  * Environment:
- *   MLOCKDEV_RESIDENCY_MB       size unit S in MiB (default 16): L and U
- *                               are 2*S each, the shared regions S
+ *   MLOCKDEV_RESIDENCY_MB       size unit S in MiB: L and U are 2*S each,
+ *                               the shared regions S (default: what the
+ *                               machine populates in a second, 4 to 16)
  *   MLOCKDEV_RESIDENCY_ROUNDS   memory.reclaim rounds per phase (default 8)
  *   MLOCKDEV_RESIDENCY_TIMEOUT  seconds per case before it is killed
  *                               (default 300)
@@ -855,11 +856,20 @@ static int run_case(const struct test_case *tc)
 
 int main(void)
 {
+	unsigned long unit_mb;
 	const char *why = NULL;
+	double rate;
 	size_t i;
 	int err;
 
-	cfg.unit = rc_env_ulong("MLOCKDEV_RESIDENCY_MB", 16) * RC_MIB;
+	/*
+	 * The cost is reclaim and swap-in, which scale with the size: on a
+	 * slow machine (KASAN, a busy TCG host) use a smaller unit, one
+	 * second's worth of populate, 4 to 16 MiB.
+	 */
+	rate = rc_populate_rate();
+	unit_mb = rate < 4 ? 4 : rate > 16 ? 16 : (unsigned long)rate;
+	cfg.unit = rc_env_ulong("MLOCKDEV_RESIDENCY_MB", unit_mb) * RC_MIB;
 	cfg.rounds = rc_env_ulong("MLOCKDEV_RESIDENCY_ROUNDS", 8);
 	cfg.case_timeout = rc_env_ulong("MLOCKDEV_RESIDENCY_TIMEOUT", 300);
 	cfg.zram_mb = rc_env_ulong("MLOCKDEV_ZRAM_MB", 256);
@@ -886,9 +896,9 @@ int main(void)
 	if (!why)
 		why = setup_cgroup();
 	if (!why)
-		ksft_print_msg("swap on %s (%lu MiB), cgroup %s, unit %zu MiB, %lu reclaim rounds\n",
-			       env.zram_dev, cfg.zram_mb, env.cg, cfg.unit / RC_MIB,
-			       cfg.rounds);
+		ksft_print_msg("swap on %s (%lu MiB), cgroup %s, populate %.0f MiB/s, unit %zu MiB, %lu reclaim rounds\n",
+			       env.zram_dev, cfg.zram_mb, env.cg, rate,
+			       cfg.unit / RC_MIB, cfg.rounds);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (why) {

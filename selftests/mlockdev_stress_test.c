@@ -68,7 +68,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -945,33 +944,6 @@ static unsigned long clamp_mb(unsigned long v, unsigned long lo, unsigned long h
 	return v > hi ? hi : v;
 }
 
-/*
- * How fast this machine populates fresh anonymous memory, in MiB/s: the
- * sizes follow from it, so that a populate takes about the budget whether
- * the kernel is a stock one under KVM or a KASAN one under a busy TCG.
- * MAP_POPULATE faults in through the same GUP path as mlockall()'s
- * populate (user-space touches are several times slower under TCG).
- * Small pages, like the mappings of the cases: THP is off for the
- * process during the measurement.
- */
-static double calibrate(void)
-{
-	size_t len = 32 * RC_MIB;
-	int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
-	double t0, dt;
-	void *p;
-
-	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
-	t0 = rc_now();
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	dt = rc_now() - t0;
-	prctl(PR_SET_THP_DISABLE, thp > 0, 0, 0, 0);
-	if (p == MAP_FAILED)
-		return 10;
-	munmap(p, len);
-	return dt > 0 ? len / RC_MIB / dt : 1000;
-}
 
 struct test_case {
 	const char *name;
@@ -1029,7 +1001,7 @@ int main(void)
 	int err;
 
 	cfg.budget_secs = rc_env_ulong("MLOCKDEV_STRESS_BUDGET_SECS", 10);
-	cfg.fault_mib_s = calibrate();
+	cfg.fault_mib_s = rc_populate_rate();
 	/* What this machine faults in within the budget, in MiB. */
 	budget_mb = (unsigned long)(cfg.fault_mib_s * cfg.budget_secs);
 	cfg.race_len = rc_env_ulong("MLOCKDEV_STRESS_MB",

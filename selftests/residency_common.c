@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -487,4 +488,24 @@ bool rc_case_selected(const char *name)
 			return true;
 	}
 	return false;
+}
+
+double rc_populate_rate(void)
+{
+	size_t len = 32 * RC_MIB;
+	int thp = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	double t0, dt;
+	void *p;
+
+	/* Small pages, like the mappings of the tests. */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	t0 = rc_now();
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	dt = rc_now() - t0;
+	prctl(PR_SET_THP_DISABLE, thp > 0, 0, 0, 0);
+	if (p == MAP_FAILED)
+		return 10;
+	munmap(p, len);
+	return dt > 0 ? len / RC_MIB / dt : 1000;
 }

@@ -128,6 +128,15 @@ unsigned long rc_check_fill(const void *p, size_t len, uint64_t seed);
 size_t rc_page_size(void);
 
 /*
+ * How fast this machine populates fresh anonymous memory, in MiB/s: the
+ * tests size their work by it, so that a run takes about as long on a
+ * stock kernel under KVM as on a KASAN kernel under a busy TCG.
+ * MAP_POPULATE faults in through the same GUP path as mlockall()'s
+ * populate (user-space touches are several times slower under TCG).
+ */
+double rc_populate_rate(void);
+
+/*
  * Whether case @name runs: MLOCKDEV_CASES unset or empty runs every case,
  * otherwise it is a comma-separated list of case names or name prefixes
  * (e.g. "sigkill_,private_device").
