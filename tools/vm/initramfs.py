@@ -235,6 +235,11 @@ class Tree:
             raise BuildError(f"{host}: not a regular file")
         if mode is None:
             mode = stat.S_IMODE(st.st_mode)
+        c = self.canon(path)
+        old = self.base.get(c)
+        if old and old[0] == "f" and len(old) > 1 and old[1] == host \
+                and c not in self.entries:
+            return c                     # the base archive has this very file
         c = self._put(path, ("f", host, mode))
         if is_elf(host):
             self.elves.append(host)
@@ -302,8 +307,10 @@ class Tree:
     def manifest(self):
         m = dict(self.base)
         for p, e in self.entries.items():
-            if e[0] in ("f", "b"):
-                m[p] = [e[0]]
+            if e[0] == "f":
+                m[p] = ["f", e[1]]       # host source, to skip re-adding it
+            elif e[0] == "b":
+                m[p] = ["b"]
             else:
                 m[p] = list(e)
         return m

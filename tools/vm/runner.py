@@ -979,7 +979,10 @@ def parse_args(argv):
     if not cmd and not args.interactive:
         ap.error("no command given (tools/vm/run [options] -- CMD [ARGS...])")
     if args.interactive and not cmd:
-        cmd = ["bash"] if shutil.which("bash") else ["/bin/sh"]
+        try:
+            cmd = [busybox_path(), "sh"]     # ash: line editing, job control
+        except SetupError:
+            cmd = ["/bin/sh"]
     if args.timeout is None:
         args.timeout = 0 if args.interactive else 600
     if args.kernel and args.kernel_image:
@@ -1078,17 +1081,27 @@ def main(argv=None):
     root = repo_root()
     logdir = None
     try:
-        kinfo = resolve_kernel(args, root)
-        kname = kinfo.get("MLOCKDEV_KERNEL_NAME") or "custom"
+        # The log directory exists before anything can fail.
+        if args.kernel_image or (not args.kernel and os.environ.get("KERNEL", "").count("/")):
+            kname = "custom"
+        else:
+            kname = args.kernel or os.environ.get("KERNEL") or DEFAULT_KERNEL
         logdir = os.path.abspath(args.log_dir) if args.log_dir else new_log_dir(root, kname)
         os.makedirs(logdir, exist_ok=True)
+        kinfo = resolve_kernel(args, root)
         return run(args, cmd, kinfo, root, logdir)
-    except (SetupError, BuildError) as e:
+    except (SetupError, BuildError, OSError) as e:
         msg = str(e)
         log(f"SETUP {EXIT_SETUP}: {msg}")
-        if logdir:
-            with open(os.path.join(logdir, "verdict.txt"), "w") as f:
-                f.write(f"SETUP {EXIT_SETUP}: {msg}\n")
+        if logdir and os.path.isdir(logdir):
+            # The usual artifacts, even though QEMU never ran.
+            for name, text in (("console.log", ""), ("output.log", ""),
+                               ("qemu-cmdline.txt", f"# QEMU not started: {msg}\n"),
+                               ("verdict.txt", f"SETUP {EXIT_SETUP}: {msg}\n")):
+                p = os.path.join(logdir, name)
+                if name == "verdict.txt" or not os.path.exists(p):
+                    with open(p, "w") as f:
+                        f.write(text)
             log(f"logs: {logdir}")
         return EXIT_SETUP
 
