@@ -101,13 +101,16 @@ expect "a missing config file is an error" 1 \
 # line is missing (exit 1, not 2 for a malformed line), while the "is
 # not set" lines hold.
 empty=$(mktemp)
-expect "the debug-6.12 fragment parses; an empty config lacks its options" 1 \
-	"$here/../kconfig/debug-6.12.config" "$empty" \
-	'CONFIG_KASAN: wanted =y, got absent' \
-	'CONFIG_ZRAM: wanted =y, got absent'
-expect_absent "an absent option counts as not set" \
-	"$here/../kconfig/debug-6.12.config" "$empty" \
-	'CONFIG_(SLUB_TINY|DEBUG_KMEMLEAK_AUTO_SCAN):'
+for frag in "$here/../kconfig/debug-6.12.config" "$here/debug-6.12-acpi.config"; do
+	f=${frag##*/}
+	expect "$f parses; an empty config lacks its options" 1 \
+		"$frag" "$empty" \
+		'CONFIG_KASAN: wanted =y, got absent' \
+		'CONFIG_ZRAM: wanted =y, got absent'
+	expect_absent "$f: an absent option counts as not set" \
+		"$frag" "$empty" \
+		'CONFIG_(SLUB_TINY|DEBUG_KMEMLEAK_AUTO_SCAN):'
+done
 rm -f "$empty"
 
 echo "$passed passed, $failed failed"
