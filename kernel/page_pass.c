@@ -11,11 +11,12 @@
  *
  *  - Finding pages: a lockless look at the upper page-table levels skips
  *    ranges with no page table (a VMA is often mostly empty when it is
- *    locked), then get_user_pages_fast_only() collects present pages, and
+ *    locked); a THP mapped by a PMD is taken as one folio; elsewhere
+ *    get_user_pages_fast_only() collects present pages, and
  *    get_user_pages(FOLL_NOFAULT) collects what gup-fast refuses (the zero
- *    page, PROT_NONE and NUMA-hinting PTEs).  Nothing is faulted in.  The
- *    upper levels are stable: they are freed only under the mmap write
- *    lock, which we hold.
+ *    page, PROT_NONE and NUMA-hinting PTEs) -- but only where a look at
+ *    the PTE says a page may be there, so that holes stay cheap.  Nothing
+ *    is faulted in.
  *
  *  - Marking: PG_mlocked and the counters, as mlock_folio() does, but the
  *    folio stays on the LRU list it is on.  That is safe: a PG_mlocked
@@ -36,9 +37,11 @@
  * folio it finds, as 6.12 does.
  */
 #include <linux/mm.h>
+#include <linux/huge_mm.h>
 #include <linux/mm_inline.h>
 #include <linux/pagevec.h>
 #include <linux/pgtable.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/swap.h>
 #include <linux/vmstat.h>
@@ -186,18 +189,13 @@ static bool mlockdev_run_mlockable(struct mlockdev_page_walk *walk,
 	return mlockdev_mapped_large_folio_mlockable(folio, walk->pmdp);
 }
 
-/* Act on the run gathered so far, then drop its references. */
-static void mlockdev_run_end(struct mlockdev_page_walk *walk)
+/* Mark or unmark one folio, then drop @refs GUP references to it. */
+static void mlockdev_folio_done(struct mlockdev_page_walk *walk,
+				struct folio *folio, unsigned int refs,
+				bool mlockable)
 {
-	struct folio *folio = walk->run_folio;
-	unsigned int refs = walk->run_nr;
-
-	if (!folio)
-		return;
-	walk->run_folio = NULL;
-
 	if (walk->lock) {
-		if (mlockdev_run_mlockable(walk, folio))
+		if (mlockable)
 			mlockdev_mark_folio(walk, folio);
 	} else if (mlockdev_unmark_folio(walk, folio)) {
 		/* Keep one reference for the batch. */
@@ -207,6 +205,18 @@ static void mlockdev_run_end(struct mlockdev_page_walk *walk)
 	}
 	if (refs)
 		folio_put_refs(folio, refs);
+}
+
+/* Act on the run gathered so far. */
+static void mlockdev_run_end(struct mlockdev_page_walk *walk)
+{
+	struct folio *folio = walk->run_folio;
+
+	if (!folio)
+		return;
+	walk->run_folio = NULL;
+	mlockdev_folio_done(walk, folio, walk->run_nr,
+			    walk->lock && mlockdev_run_mlockable(walk, folio));
 }
 
 static void mlockdev_walk_page(struct mlockdev_page_walk *walk,
@@ -233,11 +243,74 @@ static void mlockdev_walk_page(struct mlockdev_page_walk *walk,
 	walk->run_nr = 1;
 }
 
+/*
+ * A THP mapped by the PMD of [@addr, @end): mlock_pte_range() takes it in
+ * one step, and so do we, instead of visiting its 512 pages.
+ *
+ * Return: true if the range was handled, false to walk it page by page.
+ */
+static bool mlockdev_walk_pmd_leaf(struct mlockdev_page_walk *walk,
+				   unsigned long addr, unsigned long end)
+{
+	struct folio *folio;
+	struct page *page;
+	pmd_t pmd;
+
+	if (end - addr != PMD_SIZE || !pmd_trans_huge(READ_ONCE(*walk->pmdp)))
+		return false;
+	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1)
+		return false;
+
+	folio = page_folio(page);
+	/* Still the same THP, still mapped by the PMD, from its first page? */
+	pmd = READ_ONCE(*walk->pmdp);
+	if (!pmd_trans_huge(pmd) || pmd_pfn(pmd) != page_to_pfn(page) ||
+	    page_to_pfn(page) != folio_pfn(folio) ||
+	    !folio_test_pmd_mappable(folio)) {
+		put_page(page);
+		return false;
+	}
+	if (mlockdev_page_ignored(page, folio))
+		put_page(page);
+	else
+		mlockdev_folio_done(walk, folio, 1, true);
+	return true;
+}
+
+/*
+ * May a page be mapped at @addr?  Asked after gup-fast refused @addr: it
+ * refuses holes, but also present pages that get_user_pages() returns
+ * (the zero page, PROT_NONE and NUMA-hinting PTEs).  Asking the slower GUP
+ * about every hole would cost a page-table walk from the top each, so
+ * look at the PTE, as gup-fast itself does: under RCU, because on 6.12
+ * khugepaged may free a PTE table without the mmap lock, after an RCU
+ * grace period.  The answer is only a hint; GUP decides.  No PTE can
+ * appear in this VMA meanwhile: faults are shut out by the VMA's write
+ * lock and the mmap write lock.
+ */
+static bool mlockdev_pte_may_map_page(pmd_t *pmdp, unsigned long addr)
+{
+	bool may = true;
+	pmd_t pmd;
+
+	rcu_read_lock();
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		may = false;
+	else if (pmd_present(pmd) && !pmd_trans_huge(pmd) && !pmd_bad(pmd))
+		may = pte_present(READ_ONCE(*pte_offset_kernel(&pmd, addr)));
+	rcu_read_unlock();
+	return may;
+}
+
 /* Visit every present page of [@addr, @end), which lies in one PMD. */
 static void mlockdev_walk_pmd_range(struct mlockdev_page_walk *walk,
 				    unsigned long addr, unsigned long end)
 {
 	struct page *pages[MLOCKDEV_GUP_BATCH];
+
+	if (mlockdev_walk_pmd_leaf(walk, addr, end))
+		return;
 
 	while (addr < end) {
 		int want = min_t(unsigned long, (end - addr) >> PAGE_SHIFT,
@@ -246,7 +319,7 @@ static void mlockdev_walk_pmd_range(struct mlockdev_page_walk *walk,
 
 		/* Lockless and without side effects on the pages. */
 		got = get_user_pages_fast_only(addr, want, 0, pages);
-		if (got <= 0)
+		if (got <= 0 && mlockdev_pte_may_map_page(walk->pmdp, addr))
 			got = mlockdev_gup_present(addr, want, pages);
 		if (got <= 0) {
 			/* Nothing mapped here: a hole ends any run. */
