@@ -310,6 +310,7 @@ def build_base(kinfo, cache_dir, modules):
             code.append(initramfs.digest(f.read().decode(errors="replace")))
     key = initramfs.digest(BASE_FORMAT, code, init.decode(errors="replace"), rel,
                            initramfs.file_fingerprint(bb), initramfs.file_fingerprint(kmod),
+                           initramfs.file_fingerprint("/bin/sh"),
                            [initramfs.file_fingerprint(l) for l in initramfs.ldd(kmod)],
                            sorted(names),
                            [initramfs.file_fingerprint(km.files[n][0]) for n in sorted(names)],
@@ -956,9 +957,10 @@ def parse_args(argv):
                    help="boot the vmlinux inside the bzImage directly (PVH entry); "
                    "auto: for xz-compressed kernels with CONFIG_PVH (stock-6.1)")
     m.add_argument("--loglevel", type=int, default=7, help="console loglevel (default 7)")
-    m.add_argument("--kmemleak", choices=("full", "end", "off"), default="full",
-                   help="on kmemleak kernels: scan+clear at boot and scan at the end "
-                   "(full, default), only the final scan (end), or nothing (off)")
+    m.add_argument("--kmemleak", choices=("full", "strict", "off"), default="full",
+                   help="on kmemleak kernels: final scans, boot objects told apart by "
+                   "allocation time (full, default); also scan+clear at boot "
+                   "(strict, slower); nothing (off)")
     m.add_argument("--kmemleak-wait", type=float, default=6,
                    help="seconds to let objects age before the final kmemleak scan")
     o = ap.add_argument_group("output")
