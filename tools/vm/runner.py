@@ -239,7 +239,9 @@ def pvh_image(kinfo, cfg, cache_dir, mode):
             import zlib
             elf = zlib.decompressobj(31).decompress(payload)
         else:
-            p = subprocess.run(["zstd", "-dc"], input=payload, capture_output=True,
+            # Kbuild appends the 4-byte decompressed size, which the zstd
+            # tool takes for a broken frame (lzma and zlib just stop).
+            p = subprocess.run(["zstd", "-dc"], input=payload[:-4], capture_output=True,
                                timeout=300)
             if p.returncode:
                 raise ValueError(p.stderr.decode(errors="replace").strip())
