@@ -72,6 +72,7 @@ clean:
 	-$(MAKE) -C tools/demo clean
 	-$(MAKE) -C tools/libmlockdev clean
 	-$(MAKE) -C tools/mlockdevctl clean
+	-$(MAKE) -C tools/bench clean
 	find kernel -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name 'modules.order' | \
 		xargs rm -f

@@ -177,7 +177,15 @@ class Check:
             ok &= self.build_module(k)
         ok &= self.build_selftests()
         ok &= self.build_userspace()
+        ok &= self.build_bench()
         return ok
+
+    def build_bench(self):
+        rc, text = run(["make", "-C", "tools/bench"],
+                       self.log("build-bench.log"), stream=False)
+        self.res.add_simple("host", "build: tools/bench", rc == 0,
+                            f"make exited {rc}: {text.strip()[-300:]}")
+        return rc == 0
 
     def build_selftests(self):
         inst = os.path.join(TOP, "build", "selftests")
@@ -279,6 +287,9 @@ class Check:
                  "--env", f"MLOCKDEV_KO={GUEST_DIR}/ko/mlockdev.ko"]
         for prog in GUEST_PROGRAMS:
             args += ["--add", prog]
+        # The benchmark's smoke run (static binary).
+        args += ["--add", f"{TOP}/tools/bench/mlockdev-bench:"
+                 f"{GUEST_DIR}/bench/mlockdev-bench"]
         other = self.modules.get(OTHER_KERNEL.get(kernel, ""))
         if other:
             args += ["--add", f"{other}/mlockdev.ko:{GUEST_DIR}/ko-other/mlockdev.ko",
@@ -290,7 +301,7 @@ class Check:
             if k not in self.modules:
                 self.res.add_simple(k, "guest", False, "module did not build")
                 continue
-            suites = ["kunit", "kselftest", "userspace"]
+            suites = ["kunit", "kselftest", "userspace", "bench"]
             args = self.guest_args(k) + [
                 "--", f"{GUEST_DIR}/guest-suites.sh"] + suites
             rc, text = run(args, self.log(f"guest-{k}.log"))
