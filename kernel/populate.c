@@ -30,47 +30,81 @@ static bool mlockdev_vma_populated(struct vm_area_struct *vma)
 	return vma_is_accessible(vma);
 }
 
+/* A VMA to fault in, copied while the mmap lock was held. */
+struct mlockdev_populate_range {
+	unsigned long start;
+	unsigned long end;
+	unsigned int gup_flags;
+};
+
+/* VMAs looked up per mmap lock hold: 384 bytes of stack. */
+#define MLOCKDEV_POPULATE_BATCH	16
+
+/*
+ * Copy up to MLOCKDEV_POPULATE_BATCH populatable VMAs from @addr on.
+ * Return: how many; *@addr is where the next lookup starts.
+ */
+static int mlockdev_populate_lookup(struct mm_struct *mm, unsigned long *addr,
+				    struct mlockdev_populate_range *todo)
+{
+	struct vm_area_struct *vma;
+	int n = 0;
+
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, *addr); vma && n < MLOCKDEV_POPULATE_BATCH;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (mlockdev_vma_populated(vma)) {
+			todo[n].start = max(*addr, vma->vm_start);
+			todo[n].end = vma->vm_end;
+			todo[n].gup_flags =
+				mlockdev_populate_gup_flags(vma->vm_flags);
+			n++;
+		}
+		*addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return n;
+}
+
 /**
  * mlockdev_populate - fault in every populatable VMA of current->mm
  * @mm: current->mm, mmap_lock not held
+ *
+ * The VMAs are looked up a batch at a time, so that the mmap lock is taken
+ * once per batch and then once per VMA by GUP, rather than twice per VMA.
+ * GUP checks each address against the VMA it finds there, so a VMA that
+ * changed since the lookup is handled as the system call handles a VMA
+ * that changed while a fault had dropped the lock.
  */
 void mlockdev_populate(struct mm_struct *mm)
 {
+	struct mlockdev_populate_range todo[MLOCKDEV_POPULATE_BATCH];
 	unsigned long addr = 0;
-	struct vm_area_struct *vma;
+	int i, n;
 
-	mmap_read_lock(mm);
-	while ((vma = find_vma(mm, addr))) {
-		/* Copy what we need: the VMA may be gone once we unlock. */
-		unsigned long start = max(addr, vma->vm_start);
-		unsigned long end = vma->vm_end;
-		unsigned int gup_flags = mlockdev_populate_gup_flags(vma->vm_flags);
-		long done;
+	while ((n = mlockdev_populate_lookup(mm, &addr, todo))) {
+		for (i = 0; i < n; i++) {
+			unsigned long nr_pages;
+			long done;
 
-		if (!mlockdev_vma_populated(vma)) {
-			addr = end;
-			continue;
-		}
-		mmap_read_unlock(mm);
+			nr_pages = (todo[i].end - todo[i].start) >> PAGE_SHIFT;
+			done = get_user_pages_unlocked(todo[i].start, nr_pages,
+						       NULL, todo[i].gup_flags);
+			/* populate_vma_page_range() drains after every VMA. */
+			mlockdev_lru_drain_local();
 
-		done = get_user_pages_unlocked(start, (end - start) >> PAGE_SHIFT,
-					       NULL, gup_flags);
-		/* populate_vma_page_range() drains after every VMA. */
-		mlockdev_lru_drain_local();
-
-		if (done > 0) {
+			if (fatal_signal_pending(current))
+				return;
+			cond_resched();
+			/* An error skips the rest of the VMA, as in the kernel. */
+			if (done <= 0)
+				continue;
 			mlockdev_stat_add(MLOCKDEV_STAT_PAGES_POPULATED, done);
-			/* Stopped early: look the VMA up again from there. */
-			addr = start + (done << PAGE_SHIFT);
-		} else {
-			/* Ignored error: go on with the next VMA. */
-			addr = end;
+			if (done < nr_pages) {
+				/* Stopped early: look up again from there. */
+				addr = todo[i].start + (done << PAGE_SHIFT);
+				break;
+			}
 		}
-
-		if (fatal_signal_pending(current))
-			return;
-		cond_resched();
-		mmap_read_lock(mm);
 	}
-	mmap_read_unlock(mm);
 }
