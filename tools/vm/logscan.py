@@ -4,7 +4,7 @@
 
 Used by tools/vm/run after every boot, and usable on its own:
 
-    tools/vm/logscan.py console.log [--taint N] [--no-marker] [--all]
+    tools/vm/logscan.py console.log [--taint N] [--no-marker] [--ignore RE] [--all]
 
 Exit status: 0 when the log is clean, 100 when a problem was found, 2 on
 usage errors.  The first problem is printed as one line, e.g.
