@@ -181,10 +181,17 @@ struct diff_step {
 
 #define DIFF_HUGETLB_PAGES	2
 
+/*
+ * A documented divergence a scenario may show (diff_compare.c).  VMA
+ * merging is recognised in every scenario; this one only in scenarios
+ * that lock pages through two VMAs and say so.
+ */
+#define DIFF_DIV_MLOCK_COUNT	(1u << 16)
+
 struct diff_scenario {
 	const char *name;
 	const char *checks;		/* one line: what it shows */
-	unsigned int needs;		/* DIFF_NEED_* */
+	unsigned int flags;		/* DIFF_NEED_* | DIFF_DIV_* */
 	struct diff_step steps[DIFF_MAX_STEPS];
 };
 

@@ -291,11 +291,13 @@ static const struct diff_scenario scenarios[] = {
 	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), DO(exec_self, 0),
 	       ON(mmap_new, "new", 8) } },
 	{ "shared_locked_by_two", "another process locks and unlocks memory we keep locked",
-	  0, { ON(map_memfd, "memfd", 8), ON(touch, "memfd", 0), LOCK(CUR),
-	       DO(fork_lock_unlock, CUR) } },
+	  DIFF_DIV_MLOCK_COUNT,
+	  { ON(map_memfd, "memfd", 8), ON(touch, "memfd", 0), LOCK(CUR),
+	    DO(fork_lock_unlock, CUR) } },
 	{ "double_mapped_partial_munmap", "a page locked through two VMAs, one unmapped",
-	  0, { ON(map_memfd_twice, "dbl", 8), ON(touch, "dbl", 0), LOCK(CUR),
-	       ON(munmap_all, "dbl.2", 0) } },
+	  DIFF_DIV_MLOCK_COUNT,
+	  { ON(map_memfd_twice, "dbl", 8), ON(touch, "dbl", 0), LOCK(CUR),
+	    ON(munmap_all, "dbl.2", 0) } },
 
 	/* --- munlockall ------------------------------------------------- */
 	{ "unlock_nothing_locked", "munlockall with nothing locked: 0",
@@ -749,13 +751,13 @@ static bool thp_enabled(char *why, size_t n)
 static bool requirements_met(const struct diff_scenario *sc, char *why,
 			     size_t n)
 {
-	if ((sc->needs & DIFF_NEED_SYSV_SHM) && !sysv_shm_works(why, n))
+	if ((sc->flags & DIFF_NEED_SYSV_SHM) && !sysv_shm_works(why, n))
 		return false;
-	if ((sc->needs & DIFF_NEED_SECRETMEM) && !secretmem_works(why, n))
+	if ((sc->flags & DIFF_NEED_SECRETMEM) && !secretmem_works(why, n))
 		return false;
-	if ((sc->needs & DIFF_NEED_THP) && !thp_enabled(why, n))
+	if ((sc->flags & DIFF_NEED_THP) && !thp_enabled(why, n))
 		return false;
-	if ((sc->needs & DIFF_NEED_HUGETLB) && !hugetlb_reserve(why, n))
+	if ((sc->flags & DIFF_NEED_HUGETLB) && !hugetlb_reserve(why, n))
 		return false;
 	return true;
 }
