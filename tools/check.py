@@ -275,6 +275,9 @@ class Check:
                 "--timeout", str(GUEST_TIMEOUT.get(kernel,
                                                    GUEST_TIMEOUT_DEFAULT)),
                 "--log-dir", self.log(f"vm-{kernel}"),
+                # memfd_secret(2) is off by default on 6.1; the diff
+                # suite's secretmem scenarios need it.
+                "--append", "secretmem.enable=1",
                 "--add", f"{TOP}/tools/guest-suites.sh:{GUEST_DIR}/guest-suites.sh",
                 "--add", f"{TOP}/build/selftests:{GUEST_DIR}/ksft"]
         kunit = os.path.join(mod, "mlockdev_kunit.ko")
@@ -314,9 +317,10 @@ class Check:
         for name, body, src in sections:
             s = ktap.parse(body, f"{kernel} {name}")
             self.res.add(kernel, name, s)
-            for line in body.splitlines():
-                if line.startswith("# mlockdev-diff: scenarios="):
-                    self.res.notes.append(f"{kernel}: {line[2:]}")
+            # kselftest nests the test's own "# " lines one level deeper.
+            for m in re.finditer(r"^[# ]*(mlockdev-diff: scenarios=.*)$",
+                                 body, re.M):
+                self.res.notes.append(f"{kernel}: {m.group(1)}")
         verdict = ""
         vfile = os.path.join(self.log(f"vm-{kernel}"), "verdict.txt")
         if os.path.isfile(vfile):
