@@ -42,6 +42,12 @@
  *    history ages pages differently.  Even scenarios that change nothing
  *    (EINVAL) show it.
  *
+ *  - for file-backed VMAs, Pss, Pss_Dirty, SwapPss and how Rss splits
+ *    into Shared_* and Private_*: they divide each page among the
+ *    processes that map it, and other processes map the same libraries.
+ *    What the lock decides is still compared: Rss, the clean and dirty
+ *    totals, and whether "Locked:" is 0, all of Pss, or something else.
+ *
  * Grandchildren that share our pages are started so that copy-on-write
  * does not depend on the scheduler (see diff_steps.c), so everything
  * else, the unevictable_pgs_* events included, is deterministic.
@@ -323,12 +329,55 @@ static bool vma_alike(const struct diff_vma *x, const struct diff_vma *y,
 	       x->kb[SM_THP_ELIGIBLE] == y->kb[SM_THP_ELIGIBLE];
 }
 
+/* smaps "Locked:" is the VMA's Pss when VM_LOCKED, else 0. */
+static int locked_class(const struct diff_vma *v)
+{
+	if (!v->kb[SM_LOCKED])
+		return 0;
+	return v->kb[SM_LOCKED] == v->kb[SM_PSS] ? 1 : 2;
+}
+
+/*
+ * Does smaps field @f differ between @x and @y?  For file-backed VMAs the
+ * fields that depend on how many processes map each page (Pss and what is
+ * derived from it, the Shared/Private split) are compared only as far as
+ * they do not: other processes map the same library pages, and one of
+ * them, the kselftest runner's shell that reads our output, faults in
+ * more of libc between the two children's snapshots.
+ */
+static bool kb_field_differs(const struct diff_vma *x,
+			     const struct diff_vma *y, int f)
+{
+	if (f == SM_REFERENCED)
+		return false;
+	if (!x->inode || !y->inode)
+		return x->kb[f] != y->kb[f];
+	switch (f) {
+	case SM_PSS:
+	case SM_PSS_DIRTY:
+	case SM_SWAP_PSS:
+		return false;
+	case SM_SHARED_CLEAN:
+	case SM_PRIVATE_CLEAN:
+		return x->kb[SM_SHARED_CLEAN] + x->kb[SM_PRIVATE_CLEAN] !=
+		       y->kb[SM_SHARED_CLEAN] + y->kb[SM_PRIVATE_CLEAN];
+	case SM_SHARED_DIRTY:
+	case SM_PRIVATE_DIRTY:
+		return x->kb[SM_SHARED_DIRTY] + x->kb[SM_PRIVATE_DIRTY] !=
+		       y->kb[SM_SHARED_DIRTY] + y->kb[SM_PRIVATE_DIRTY];
+	case SM_LOCKED:
+		return locked_class(x) != locked_class(y);
+	default:
+		return x->kb[f] != y->kb[f];
+	}
+}
+
 static bool kb_equal(const struct diff_vma *x, const struct diff_vma *y)
 {
 	int f;
 
 	for (f = 0; f < SM_NR; f++)
-		if (f != SM_REFERENCED && x->kb[f] != y->kb[f])
+		if (kb_field_differs(x, y, f))
 			return false;
 	return true;
 }
@@ -426,7 +475,7 @@ static void say_vma_fields(const struct diff_vma *x, const struct diff_vma *y)
 		    "syscall=%u device=%u", x->start, x->end, x->name,
 		    x->mlocked_pages, y->mlocked_pages);
 	for (f = 0; f < SM_NR; f++)
-		if (f != SM_REFERENCED && x->kb[f] != y->kb[f])
+		if (kb_field_differs(x, y, f))
 			say("vma 0x%" PRIx64 "-0x%" PRIx64 " %s: %s syscall=%"
 			    PRIu64 " device=%" PRIu64 "%s", x->start, x->end,
 			    x->name, diff_smaps_names[f], x->kb[f], y->kb[f],
