@@ -312,21 +312,24 @@ static void churn_slot(struct churn *c, struct slot *s)
 	}
 }
 
-/* Replace a chunk of the churned region, or flip its protection. */
+/*
+ * Replace a chunk of this thread's stripe of the churned region, or flip
+ * its protection.  The replacement is one MAP_FIXED mmap, which unmaps and
+ * maps under one mmap lock: a munmap() followed by mmap() would leave a
+ * hole in which another thread's slot mmap() could land, only to be
+ * clobbered by the MAP_FIXED that follows.
+ */
+#define CHURN_CHUNK_PAGES	16
+
 static void churn_region(struct churn *c)
 {
-	size_t chunk = 16 * rc_page_size();
+	size_t chunk = CHURN_CHUNK_PAGES * rc_page_size();
 	unsigned int r = rand_r(&c->seed);
 	char *p = c->churn + (r % (c->churn_len / chunk)) * chunk;
 	void *q;
 
-	switch ((r >> 20) % 3) {
+	switch ((r >> 20) % 2) {
 	case 0:
-		if (munmap(p, chunk))
-			churn_error(c, "munmap chunk", errno);
-		/* and map it back */
-		__attribute__((fallthrough));
-	case 1:
 		q = mmap(p, chunk, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (q == MAP_FAILED)
@@ -368,7 +371,13 @@ static void *churn_thread(void *arg)
 static int start_churn(struct churn *c, int n, atomic_bool *stop, char *stable,
 		       size_t stable_len, char *churn, size_t churn_len)
 {
+	/* Each thread churns a stripe of its own: no two touch one chunk. */
+	size_t chunk = CHURN_CHUNK_PAGES * rc_page_size();
+	size_t stripe = churn_len / n / chunk * chunk;
 	int i, err;
+
+	if (churn && !stripe)
+		return EINVAL;
 
 	for (i = 0; i < n; i++) {
 		memset(&c[i], 0, sizeof(c[i]));
@@ -376,8 +385,8 @@ static int start_churn(struct churn *c, int n, atomic_bool *stop, char *stable,
 		c[i].seed = 0x5eed + i;
 		c[i].stable = stable;
 		c[i].stable_len = stable_len;
-		c[i].churn = churn;
-		c[i].churn_len = churn_len;
+		c[i].churn = churn ? churn + i * stripe : NULL;
+		c[i].churn_len = stripe;
 		err = pthread_create(&c[i].thread, NULL, churn_thread, &c[i]);
 		if (err)
 			return err;
