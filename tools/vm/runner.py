@@ -1079,6 +1079,28 @@ def verdict_for(args, status, qrc, data, console_path, console, elapsed):
     return (rc, "FAIL", f"command exited with status {rc}{note}", [])
 
 
+def failed_before_init(args, console_path):
+    """Did the kernel report its first problem before it started /init?
+
+    Then no module of ours was loaded and no command ran: the finding is
+    about the test kernel or the emulator (seen: an int3 oops in
+    sched_clock_cpu() while a static key was patched during SMP bring-up,
+    under QEMU TCG), not about the code under test.  Without the "Run
+    /init" line (console loglevel below 6) nothing can be said: False.
+    """
+    with open(console_path, encoding="utf-8", errors="replace") as f:
+        lines = f.readlines()
+    found = [f for f in logscan.scan(lines, marker_seen=True, ignore=args.ignore_log)
+             if f.lineno]
+    if not found:
+        return False
+    init = next((i + 1 for i, ln in enumerate(lines)
+                 if "Run /init as init process" in ln), None)
+    if init is None:
+        return args.loglevel >= 6
+    return found[0].lineno < init
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args, cmd = parse_args(argv)
@@ -1093,7 +1115,22 @@ def main(argv=None):
         logdir = os.path.abspath(args.log_dir) if args.log_dir else new_log_dir(root, kname)
         os.makedirs(logdir, exist_ok=True)
         kinfo = resolve_kernel(args, root)
-        return run(args, cmd, kinfo, root, logdir)
+        code = run(args, cmd, kinfo, root, logdir)
+        if (code == EXIT_KERNEL and not args.interactive and
+                failed_before_init(args, os.path.join(logdir, "console.log"))):
+            # Keep the first attempt's logs, boot once more, and say so.
+            first = os.path.join(logdir, "boot-attempt-1")
+            os.makedirs(first)
+            for name in os.listdir(logdir):
+                if name != "boot-attempt-1":
+                    shutil.move(os.path.join(logdir, name), first)
+            with open(os.path.join(first, "verdict.txt")) as f:
+                args.boot_retry_note = ("the first boot failed before /init "
+                                        f"started ({f.read().strip()}); "
+                                        f"booted once more, logs in {first}")
+            log("note: " + args.boot_retry_note)
+            code = run(args, cmd, kinfo, root, logdir)
+        return code
     except (SetupError, BuildError, OSError) as e:
         msg = str(e)
         log(f"SETUP {EXIT_SETUP}: {msg}")
@@ -1186,6 +1223,8 @@ def run(args, cmd, kinfo, root, logdir):
         out_f.close()
         out_raw.close()
         notes = []
+        if getattr(args, "boot_retry_note", None):
+            notes.append(args.boot_retry_note)
         if args.outdir and data.exit:
             err = extract_outdir(os.path.join(tmpd, "out.raw"), run_id, args.outdir)
             if err:

@@ -49,6 +49,7 @@ EXPECT = {
     "oops-null-6.12.log": ("BUG report", "BUG: kernel NULL pointer dereference", None, False),
     "oops-null-6.1.log": ("BUG report", "BUG: kernel NULL pointer dereference", None, False),
     "oops-gpf-6.12.log": ("oops", "Oops: general protection fault", None, False),
+    "int3-before-init-6.12.log": ("oops", "Oops: int3: 0000 [#1]", None, False),
     "gpf-6.1.log": ("general protection fault",
                     "general protection fault, probably for non-canonical", None, False),
     "kernel-bug-6.12.log": ("kernel BUG", "kernel BUG at ", None, False),
