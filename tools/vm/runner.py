@@ -1101,6 +1101,19 @@ def failed_before_init(args, console_path):
     return found[0].lineno < init
 
 
+def keep_first_attempt(logdir):
+    """Move a failed boot's logs to boot-attempt-1/; return the note to give."""
+    first = os.path.join(logdir, "boot-attempt-1")
+    os.makedirs(first)
+    for name in os.listdir(logdir):
+        if name != "boot-attempt-1":
+            shutil.move(os.path.join(logdir, name), first)
+    with open(os.path.join(first, "verdict.txt")) as f:
+        verdict = f.read().strip()
+    return (f"the first boot failed before /init started ({verdict}); "
+            f"booted once more, logs in {first}")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args, cmd = parse_args(argv)
@@ -1118,18 +1131,9 @@ def main(argv=None):
         code = run(args, cmd, kinfo, root, logdir)
         if (code == EXIT_KERNEL and not args.interactive and
                 failed_before_init(args, os.path.join(logdir, "console.log"))):
-            # Keep the first attempt's logs, boot once more, and say so.
-            first = os.path.join(logdir, "boot-attempt-1")
-            os.makedirs(first)
-            for name in os.listdir(logdir):
-                if name != "boot-attempt-1":
-                    shutil.move(os.path.join(logdir, name), first)
-            with open(os.path.join(first, "verdict.txt")) as f:
-                args.boot_retry_note = ("the first boot failed before /init "
-                                        f"started ({f.read().strip()}); "
-                                        f"booted once more, logs in {first}")
-            log("note: " + args.boot_retry_note)
-            code = run(args, cmd, kinfo, root, logdir)
+            note = keep_first_attempt(logdir)
+            log("note: " + note)
+            code = run(args, cmd, kinfo, root, logdir, notes=[note])
         return code
     except (SetupError, BuildError, OSError) as e:
         msg = str(e)
@@ -1147,7 +1151,7 @@ def main(argv=None):
         return EXIT_SETUP
 
 
-def run(args, cmd, kinfo, root, logdir):
+def run(args, cmd, kinfo, root, logdir, notes=()):
     kname = kinfo.get("MLOCKDEV_KERNEL_NAME") or "custom"
     image = kinfo.get("MLOCKDEV_KERNEL_IMAGE", "")
     if not image or not os.path.isfile(image):
@@ -1222,9 +1226,7 @@ def run(args, cmd, kinfo, root, logdir):
         console.close()
         out_f.close()
         out_raw.close()
-        notes = []
-        if getattr(args, "boot_retry_note", None):
-            notes.append(args.boot_retry_note)
+        notes = list(notes)
         if args.outdir and data.exit:
             err = extract_outdir(os.path.join(tmpd, "out.raw"), run_id, args.outdir)
             if err:
