@@ -72,7 +72,7 @@ expect() {
 
 echo "KTAP version 1"
 echo "# tools/vm/run on $KERNEL, logs in $logs"
-echo "1..14"
+echo "1..16"
 
 vm true -- true
 expect "true exits 0" 0 "^PASS 0"
@@ -132,8 +132,25 @@ expect "--modprobe zram loads it from the kernel's tree" 0 "^PASS 0"
 vm selfprobe -- sh -c 'modprobe zram && test -d /sys/block/zram0'
 expect "the guest can modprobe zram itself" 0 "^PASS 0"
 
+# No initramfs init: the kernel panics before /init, the runner boots
+# once more, keeps the first attempt and says so, and still fails.
+vm noinit --append "rdinit=/nonexistent" -- true
+if [ "$rc" = 100 ] && [ -f "$dir/boot-attempt-1/console.log" ] &&
+	grep -q "first boot failed before /init" "$dir/run.json"; then
+	ok "a boot that fails before /init is retried once, then exits 100"
+else
+	not_ok "a boot that fails before /init is retried once, then exits 100" \
+		"rc=$rc" "verdict: $(cat "$dir/verdict.txt" 2>/dev/null)" \
+		"first attempt kept: $(test -d "$dir/boot-attempt-1" && echo yes || echo no)"
+fi
+
 vm panic -- sh -c 'echo c > /proc/sysrq-trigger'
 expect "guest panic exits 100 naming the panic" 100 "Kernel panic - not syncing"
+if [ -d "$dir/boot-attempt-1" ]; then
+	not_ok "a panic after /init is not retried" "found $dir/boot-attempt-1"
+else
+	ok "a panic after /init is not retried"
+fi
 
 vm hang --timeout 30 -- sleep 1000
 expect "hung guest exits 124" 124 "no end marker after 30 s"
