@@ -27,6 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import accel as accel_mod             # noqa: E402
 import initramfs                     # noqa: E402
 import logscan                        # noqa: E402
 from initramfs import BuildError     # noqa: E402
@@ -37,7 +38,6 @@ EXIT_SETUP = 125
 EXIT_INTERRUPTED = 130
 
 QBOOT = "/usr/share/qemu/qboot.rom"
-QEMU = "qemu-system-x86_64"
 # Under TCG: a model without la57 (5-level paging makes every page walk one
 # level longer) and with the features the Debian kernels like; measured in
 # Documentation/vm-runner.rst.
@@ -553,13 +553,27 @@ def build_run(tree, args, argv, kinfo, run_id, extra_env):
 # --------------------------------------------------------------------------
 # QEMU
 
-def kvm_usable():
+def probe_args(args, kinfo):
+    """QEMU options for accel_mod.probe(): the same machine booting the kernel
+    under test with no initramfs (it panics looking for a root file system,
+    after every initcall), console on stdout."""
+    return ["-M", "q35", "-nodefaults", "-display", "none", "-no-reboot",
+            "-bios", QBOOT, "-m", "512", "-smp", str(args.smp),
+            "-kernel", kinfo["MLOCKDEV_KERNEL_IMAGE"],
+            "-append", "console=ttyS0,115200 panic=-1 printk.time=1 loglevel=7",
+            "-serial", "stdio"]
+
+
+def choose_accel(args, kinfo, mode):
+    """accel.decide() for this run, its one line said; a SetupError when
+    --accel kvm cannot work."""
     try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
+        dec = accel_mod.decide(mode, probe_args(args, kinfo))
+    except accel_mod.AccelError as e:
+        raise SetupError(str(e))
+    if dec.line:
+        log(dec.line)
+    return dec
 
 
 # Under TCG the guest's clock is the host's, but its CPUs are 10-50x slower
@@ -582,14 +596,8 @@ def kernel_cmdline(args, cfg, accel):
     return " ".join(parts)
 
 
-def pick_accel(args):
-    if args.accel == "auto":
-        return "kvm" if kvm_usable() else "tcg"
-    return args.accel
-
-
 def qemu_command(args, kernel, initrd, cmdline, socks, logdir, accel):
-    cmd = [QEMU, "-M", "q35", "-nodefaults", "-nographic", "-no-reboot",
+    cmd = [accel_mod.qemu_binary(), "-M", "q35", "-nodefaults", "-nographic", "-no-reboot",
            "-bios", QBOOT, "-m", str(args.mem), "-smp", str(args.smp)]
     if accel == "kvm":
         cmd += ["-accel", "kvm", "-cpu", args.cpu or "host"]
@@ -729,8 +737,27 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
 
 
-def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
-    """Run QEMU, pump the three serial ports; returns (status, qemu rc)."""
+def kvm_internal_error(qlog_path, seen):
+    """QEMU's "KVM internal error" message once it is in qemu.log, else
+    None; seen is a one-element list holding the size already read."""
+    try:
+        size = os.path.getsize(qlog_path)
+    except OSError:
+        return None
+    if size == seen[0]:
+        return None
+    seen[0] = size
+    with open(qlog_path, errors="replace") as f:
+        text = f.read()
+    return text if accel_mod.KVM_INTERNAL.search(text) else None
+
+
+def run_qemu_batch(cmd, socks, logdir, args, data, console, outport, watch_kvm=False):
+    """Run QEMU, pump the three serial ports; returns (status, qemu rc).
+
+    With watch_kvm, a "KVM internal error" from QEMU ends the run at once
+    (status "kvm-error"): QEMU pauses the guest then, it does not exit.
+    """
     sel = selectors.DefaultSelector()
     listeners = []
     for i, path in enumerate(socks):
@@ -748,6 +775,7 @@ def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
 
     handlers = [on_console, data.feed, outport.write]
     qlog = open(os.path.join(logdir, "qemu.log"), "wb")
+    qlog_seen = [0]
     t0 = time.monotonic()
     try:
         qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
@@ -792,6 +820,9 @@ def run_qemu_batch(cmd, socks, logdir, args, data, console, outport):
                 handlers[i](chunk)
             if data.exit and marker_at is None:
                 marker_at = time.monotonic()
+            if watch_kvm and kvm_internal_error(qlog.name, qlog_seen):
+                status = "kvm-error"
+                break
             if qemu.poll() is not None:
                 if exited_at is None:
                     exited_at = time.monotonic()
@@ -952,7 +983,8 @@ def parse_args(argv):
     m.add_argument("--mem", type=int, default=2048, metavar="MiB")
     m.add_argument("--smp", type=int, default=2, metavar="N")
     m.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
-                   help="default: kvm when /dev/kvm is usable, else tcg")
+                   help="auto (default): kvm when KVM can boot a guest here (probed "
+                   "once per host kernel and QEMU version, cached), else tcg")
     m.add_argument("--cpu", help=f"QEMU -cpu model (default: host with KVM, {TCG_CPU} with TCG)")
     m.add_argument("--append", metavar="ARGS", help="extra kernel command line arguments")
     m.add_argument("--pvh", choices=("auto", "on", "off"), default="auto",
@@ -1017,6 +1049,31 @@ def new_log_dir(root, kname):
 
 # --------------------------------------------------------------------------
 
+def qemu_log(console_path):
+    """qemu.log next to console_path, as text ("" when missing)."""
+    try:
+        with open(os.path.join(os.path.dirname(console_path), "qemu.log"),
+                  errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def kvm_boot_failure(accel, status, qrc, data, console_path, args):
+    """Why a boot under KVM failed before the kernel printed anything, or
+    None: then nothing of the kernel ran, so it is KVM's failure (seen: QEMU
+    aborting in kvm_buf_set_msrs(), "KVM internal error" in the
+    decompressor), never the test's."""
+    if accel != "kvm" or data.exit or status == "interrupted":
+        return None
+    with open(console_path, encoding="utf-8", errors="replace") as f:
+        if accel_mod.kernel_printed(f):
+            return None
+    rc = qrc if status == "exited" else None      # else QEMU was killed
+    return accel_mod.failure_reason(qemu_log(console_path), rc, False,
+                                    status == "timeout", args.timeout)
+
+
 def qemu_error(logdir):
     """The last line QEMU printed (its error message when it failed)."""
     try:
@@ -1039,6 +1096,10 @@ def verdict_for(args, status, qrc, data, console_path, console, elapsed):
         also = f" (console already had: {log_findings[0].message()})" if log_findings else ""
         return (EXIT_INTERRUPTED, "INTERRUPTED",
                 "the runner was interrupted; QEMU killed" + also,
+                ["last console lines:"] + console.last_lines())
+    if status == "kvm-error":
+        why = accel_mod.failure_reason(qemu_log(console_path), None, True, False, 0)
+        return (EXIT_SETUP, "SETUP", f"{why}: QEMU stopped the guest, see qemu.log",
                 ["last console lines:"] + console.last_lines())
     if log_findings:
         f = log_findings[0]
@@ -1101,17 +1162,59 @@ def failed_before_init(args, console_path):
     return found[0].lineno < init
 
 
-def keep_first_attempt(logdir):
-    """Move a failed boot's logs to boot-attempt-1/; return the note to give."""
-    first = os.path.join(logdir, "boot-attempt-1")
-    os.makedirs(first)
+def keep_attempt(logdir):
+    """Move a failed boot's logs to boot-attempt-N/ (the first free N);
+    return (that directory, the attempt's verdict)."""
+    n = 1
+    while os.path.exists(os.path.join(logdir, f"boot-attempt-{n}")):
+        n += 1
+    kept = os.path.join(logdir, f"boot-attempt-{n}")
+    os.makedirs(kept)
     for name in os.listdir(logdir):
-        if name != "boot-attempt-1":
-            shutil.move(os.path.join(logdir, name), first)
-    with open(os.path.join(first, "verdict.txt")) as f:
+        if not name.startswith("boot-attempt-"):
+            shutil.move(os.path.join(logdir, name), kept)
+    with open(os.path.join(kept, "verdict.txt")) as f:
         verdict = f.read().strip()
-    return (f"the first boot failed before /init started ({verdict}); "
-            f"booted once more, logs in {first}")
+    return kept, verdict
+
+
+def run_json(logdir):
+    try:
+        with open(os.path.join(logdir, "run.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def run_with_retries(args, cmd, kinfo, root, logdir):
+    """run(), booted again when the boot failed before anything of ours ran:
+
+    - under KVM (--accel auto) before the kernel printed anything: again
+      under TCG, and KVM is marked unusable in the cache;
+    - once, when the kernel's first problem came before /init.
+    """
+    mode, notes, init_retried = args.accel, [], False
+    code = run(args, cmd, kinfo, root, logdir)
+    while True:
+        kvm_fail = run_json(logdir).get("kvm_boot_failure")
+        if kvm_fail and mode == "auto":
+            path = accel_mod.record_failure(kvm_fail)
+            kept, _ = keep_attempt(logdir)
+            note = (f"the KVM boot failed before the kernel printed anything "
+                    f"({kvm_fail}); booted again under TCG, logs in {kept}; "
+                    f"KVM is not tried again here (cached in {path})")
+            mode = "tcg"
+        elif (code == EXIT_KERNEL and not args.interactive and not init_retried and
+              failed_before_init(args, os.path.join(logdir, "console.log"))):
+            kept, verdict = keep_attempt(logdir)
+            note = (f"the first boot failed before /init started ({verdict}); "
+                    f"booted once more, logs in {kept}")
+            init_retried = True
+        else:
+            return code
+        log("note: " + note)
+        notes.append(note)
+        code = run(args, cmd, kinfo, root, logdir, notes=notes, accel_mode=mode)
 
 
 def main(argv=None):
@@ -1128,13 +1231,7 @@ def main(argv=None):
         logdir = os.path.abspath(args.log_dir) if args.log_dir else new_log_dir(root, kname)
         os.makedirs(logdir, exist_ok=True)
         kinfo = resolve_kernel(args, root)
-        code = run(args, cmd, kinfo, root, logdir)
-        if (code == EXIT_KERNEL and not args.interactive and
-                failed_before_init(args, os.path.join(logdir, "console.log"))):
-            note = keep_first_attempt(logdir)
-            log("note: " + note)
-            code = run(args, cmd, kinfo, root, logdir, notes=[note])
-        return code
+        return run_with_retries(args, cmd, kinfo, root, logdir)
     except (SetupError, BuildError, OSError) as e:
         msg = str(e)
         log(f"SETUP {EXIT_SETUP}: {msg}")
@@ -1151,18 +1248,24 @@ def main(argv=None):
         return EXIT_SETUP
 
 
-def run(args, cmd, kinfo, root, logdir, notes=()):
+def run(args, cmd, kinfo, root, logdir, notes=(), accel_mode=None):
+    """Boot once; accel_mode overrides --accel (the retry under TCG)."""
     kname = kinfo.get("MLOCKDEV_KERNEL_NAME") or "custom"
     image = kinfo.get("MLOCKDEV_KERNEL_IMAGE", "")
     if not image or not os.path.isfile(image):
         raise SetupError(f"kernel image '{image}' not found")
-    if not shutil.which(QEMU):
-        raise SetupError(f"{QEMU} not found (install qemu-system-x86: tools/setup)")
+    qemu = accel_mod.qemu_binary()
+    if not shutil.which(qemu):
+        raise SetupError(f"{qemu} not found (install qemu-system-x86: tools/setup)")
     if not os.path.exists(QBOOT):
         raise SetupError(f"{QBOOT} not found (install qemu-system-data: tools/setup)")
     for kind, val, _ in args.loads:
         if kind == "insmod" and not os.path.isfile(val):
             raise SetupError(f"--module {val}: no such file")
+    dec = choose_accel(args, kinfo, accel_mode or args.accel)
+    if accel_mode == "tcg" and args.accel == "auto":
+        dec.reason = "retried under TCG: the KVM boot failed before the kernel printed anything"
+    accel = dec.accel
     cfg = kernel_config(kinfo)
     t0 = time.monotonic()
     cache = os.path.join(root, "build", "vm-cache")
@@ -1183,9 +1286,6 @@ def run(args, cmd, kinfo, root, logdir, notes=()):
             compress = cfg.get("CONFIG_RD_GZIP", "y") == "y"
             tree.write(out, compress=compress)
         prep = time.monotonic() - t0
-        accel = pick_accel(args)
-        if accel == "kvm" and not kvm_usable():
-            raise SetupError("--accel kvm: /dev/kvm is not usable")
         cmdline = kernel_cmdline(args, cfg, accel)
         if args.interactive:
             socks = [None, os.path.join(tmpd, "data.raw"), os.path.join(tmpd, "out.raw")]
@@ -1221,7 +1321,8 @@ def run(args, cmd, kinfo, root, logdir, notes=()):
                                                         data, console, out_raw)
         else:
             status, qrc, elapsed = run_qemu_batch(qcmd, socks, logdir, args,
-                                                  data, console, out_raw)
+                                                  data, console, out_raw,
+                                                  watch_kvm=accel == "kvm")
         data.close()
         console.close()
         out_f.close()
@@ -1239,6 +1340,14 @@ def run(args, cmd, kinfo, root, logdir, notes=()):
         if code == 0 and args.outdir and notes:
             # The command passed but its results did not come back.
             code, word, cause = EXIT_SETUP, "SETUP", f"--outdir: {notes[0]}"
+        kvm_fail = kvm_boot_failure(accel, status, qrc, data,
+                                    os.path.join(logdir, "console.log"), args)
+        if kvm_fail:
+            todo = ("booting again under TCG" if (accel_mode or args.accel) == "auto"
+                    else "use --accel tcg or --accel auto (make ... ACCEL=tcg "
+                    "or ACCEL=auto)")
+            code, word, cause, detail = (EXIT_SETUP, "SETUP", f"KVM could not boot "
+                                         f"the guest ({kvm_fail}): {todo}", [])
         boot = None
         if data.start_uptime is not None:
             boot = data.start_uptime
@@ -1254,6 +1363,8 @@ def run(args, cmd, kinfo, root, logdir, notes=()):
             json.dump({"exit": code, "status": word, "cause": cause,
                        "kernel": {k: v for k, v in kinfo.items()},
                        "command": guest_argv, "accel": accel,
+                       "accel_reason": dec.reason, "accel_cache": dec.cache,
+                       "kvm_boot_failure": kvm_fail,
                        "taint": data.exit[1] if data.exit else None,
                        "command_rc": data.exit[0] if data.exit else None,
                        "timing": timing, "notes": notes}, f, indent=1)
