@@ -15,9 +15,12 @@
 #   make clean               remove build/ and in-place build products
 #
 # KERNEL is stock-6.12 (default), stock-6.1, debug-6.12, or the path of your
-# own bzImage together with KDIR=its build tree.
+# own bzImage together with KDIR=its build tree.  ACCEL=auto (default: KVM
+# when it can boot a guest here, else TCG), kvm or tcg, for every target
+# that boots a VM.
 
 KERNEL ?= stock-6.12
+ACCEL ?= auto
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 # A KERNEL that is a file is a developer's own kernel, built against KDIR.
@@ -31,6 +34,7 @@ BUILD_ARGS := $(KERNEL)
 VM_ARGS := --kernel $(KERNEL)
 endif
 MODULE_DIR := build/$(KERNEL_NAME)/module/kernel
+VM_ARGS += --accel $(ACCEL)
 
 .PHONY: all modules modules_install clean run check bench shell lint setup \
 	demo help
@@ -54,7 +58,7 @@ run: setup demo
 		-- /opt/mlockdev/mlockdev-demo
 
 check:
-	tools/check.py
+	tools/check.py --accel $(ACCEL)
 
 lint: setup
 	tools/check.py --only build --only lint
@@ -79,4 +83,4 @@ clean:
 	rm -f Module.symvers modules.order .module-common.o
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'

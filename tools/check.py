@@ -265,11 +265,13 @@ class Check:
 
     def vm_tests(self):
         self.record_command("stock-6.12", "vm: runner self-test",
-                            ["sh", "tools/vm/tests/test_run.sh", "stock-6.12"])
+                            ["sh", "tools/vm/tests/test_run.sh",
+                             "--accel", self.args.accel, "stock-6.12"])
 
     def guest_args(self, kernel):
         mod = self.modules[kernel]
         args = [os.path.join(TOP, "tools/vm/run"), "--kernel", kernel,
+                "--accel", self.args.accel,
                 "--module", os.path.join(mod, "mlockdev.ko"),
                 "--mem", str(GUEST_MEM),
                 "--timeout", str(GUEST_TIMEOUT.get(kernel,
@@ -394,6 +396,9 @@ def main():
                     help="comma-separated (default: all three)")
     ap.add_argument("--skip", action="append", default=[],
                     help="skip a phase (repeatable)")
+    ap.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+                    help="passed to every VM (tools/vm/run --accel; "
+                    "default auto)")
     ap.add_argument("--only", action="append", default=[],
                     help="run only these phases (repeatable; kernels is "
                     "always run, it finds the kernels)")

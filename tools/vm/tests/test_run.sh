@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# tools/vm/tests/test_run.sh [KERNEL]
+# tools/vm/tests/test_run.sh [--accel auto|kvm|tcg] [KERNEL]
 #
 # Boot KERNEL (a tools/testkernel name, default stock-6.12) once per case
 # and check tools/vm/run's exit status, output and verdict.  Prints KTAP;
@@ -14,6 +14,11 @@
 
 set -u
 
+ACCEL=auto
+if [ "${1:-}" = --accel ]; then
+	ACCEL=${2:?--accel needs auto, kvm or tcg}
+	shift 2
+fi
 KERNEL=${1:-stock-6.12}
 here=$(cd "$(dirname "$0")" && pwd)
 RUN=${VM_RUN:-$here/../run}
@@ -33,7 +38,8 @@ vm() {
 	err=$logs/$name.stderr
 	rm -rf "$dir"
 	# shellcheck disable=SC2086
-	"$RUN" --kernel "$KERNEL" --log-dir "$dir" ${VM_RUN_OPTS:-} "$@" >"$out" 2>"$err"
+	"$RUN" --kernel "$KERNEL" --accel "$ACCEL" --log-dir "$dir" ${VM_RUN_OPTS:-} "$@" \
+		>"$out" 2>"$err"
 	rc=$?
 }
 
@@ -71,7 +77,7 @@ expect() {
 }
 
 echo "KTAP version 1"
-echo "# tools/vm/run on $KERNEL, logs in $logs"
+echo "# tools/vm/run on $KERNEL (--accel $ACCEL), logs in $logs"
 echo "1..16"
 
 vm true -- true
