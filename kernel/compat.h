@@ -59,46 +59,61 @@ static inline void mlockdev_vma_write_flags(struct vm_area_struct *vma,
 }
 
 /**
- * mlockdev_vma_locked_delta_pages - size of a VMA as mlock accounts it
- * @vma: the VMA
+ * mlockdev_locked_vm_delta - what mlock_fixup() adds to mm->locked_vm
+ * @vma: the VMA whose lock bits change
+ * @oldflags: its flags before
+ * @newflags: its flags after
  *
- * mlock_fixup() on 6.1 keeps the page count in an int, so a VMA of 8 TiB
- * or more is accounted modulo 2^32 pages (sign-extended); 6.12 uses a long.
- * mlockdev reproduces whichever the running kernel does, because munmap
- * and exit later subtract from the same mm->locked_vm.
+ * The VMA's size in pages when it becomes VM_LOCKED, minus that when it
+ * stops, 0 when it stays locked.  mlock_fixup() on 6.1 keeps the count in
+ * an int, so a VMA of 8 TiB or more is accounted modulo 2^32 pages and
+ * negated as an int (-INT_MIN is INT_MIN); 6.12 uses a long.  mlockdev
+ * does whatever the kernel it runs on does, because munmap and mremap
+ * later subtract from the same mm->locked_vm.  The int arithmetic is done
+ * on unsigned values, which wrap as the kernel's -fno-strict-overflow
+ * build makes its int wrap, without undefined behaviour.
  */
-static inline long mlockdev_vma_locked_delta_pages(struct vm_area_struct *vma)
+static inline long mlockdev_locked_vm_delta(struct vm_area_struct *vma,
+					    vm_flags_t oldflags,
+					    vm_flags_t newflags)
 {
+	unsigned long nr = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+
+	if ((newflags & VM_LOCKED) && (oldflags & VM_LOCKED))
+		return 0;
 #if MLOCKDEV_KERNEL_AT_LEAST(6, 12)
-	return (long)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
+	return (newflags & VM_LOCKED) ? (long)nr : -(long)nr;
 #else
-	return (int)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
+	if (newflags & VM_LOCKED)
+		return (int)(unsigned int)nr;
+	return (int)(0u - (unsigned int)nr);
 #endif
 }
 
 /**
- * mlockdev_gup_present - get the pages already present at @start
+ * mlockdev_gup_nowait - fault in what needs no waiting, mmap lock held
  * @start: user address in current->mm, page aligned
- * @nr_pages: how many pages to look at
- * @pages: receives one reference per page returned
+ * @nr_pages: how many pages
+ * @gup_flags: FOLL_WRITE or FOLL_FORCE, as populate_vma_page_range() picks
  *
- * Never faults (FOLL_NOFAULT), so it may run under the mmap write lock.
- * FOLL_FORCE reaches PROT_NONE mappings (through VM_MAYREAD) and, on 6.1,
- * NUMA-hinting PTEs.  get_user_pages() lost its vmas argument in 6.5.
+ * get_user_pages() with FOLL_NOWAIT: faults that would have to wait (for
+ * a page lock, for I/O, for a userfaultfd handler) are not waited for and
+ * the mmap lock is never dropped; GUP then stops at that page.  Without
+ * @pages, nothing is pinned or referenced.  get_user_pages() lost its
+ * vmas argument in 6.5.
  *
- * Return: the number of pages returned from @start on (stopping at the
- * first hole), or a negative errno when there is none at @start.
+ * Return: the number of pages faulted in or found present from @start on,
+ * 0 if the page at @start needs a fault that waits, or a negative errno.
  */
-static inline long mlockdev_gup_present(unsigned long start,
-					unsigned long nr_pages,
-					struct page **pages)
+static inline long mlockdev_gup_nowait(unsigned long start,
+				       unsigned long nr_pages,
+				       unsigned int gup_flags)
 {
 #if MLOCKDEV_KERNEL_AT_LEAST(6, 5)
-	return get_user_pages(start, nr_pages, FOLL_NOFAULT | FOLL_FORCE,
-			      pages);
+	return get_user_pages(start, nr_pages, gup_flags | FOLL_NOWAIT, NULL);
 #else
-	return get_user_pages(start, nr_pages, FOLL_NOFAULT | FOLL_FORCE,
-			      pages, NULL);
+	return get_user_pages(start, nr_pages, gup_flags | FOLL_NOWAIT, NULL,
+			      NULL);
 #endif
 }
 
@@ -125,33 +140,17 @@ static inline void mlockdev_lru_drain_local(void)
 #endif
 }
 
-/*
- * Since 6.7 mlock_pte_range() also mlocks large folios mapped by PTEs, when
- * the whole folio lies in the range and is mapped by consecutive PTEs.
- * Before that (6.1), only PMD-mapped THPs were mlocked; PTE-mapped compound
- * pages were skipped both ways.
- */
 /**
- * mlockdev_mapped_large_folio_mlockable - may mlock mark this large folio?
- * @folio: a large folio mapped whole, in order, inside one PMD range
- * @pmdp: the PMD of that range
+ * mlockdev_walks_pte_mapped_large_folios - does mlock see PTE-mapped THPs?
  *
- * Since 6.7 mlock_pte_range() also mlocks large folios mapped by PTEs when
- * they are mapped whole inside the range walked.  Before that (6.1) only a
- * PMD-mapped THP was mlocked and PTE-mapped compound pages were skipped.
- * The PMD is read again here because a THP may have been split since the
- * range was looked at.
+ * Since 6.7 mlock_pte_range() mlocks a large folio mapped by PTEs when the
+ * whole folio is mapped alike inside the range walked, and munlocks any
+ * it meets.  Before that (6.1) it skipped PTE-mapped compound pages both
+ * ways; only a PMD-mapped THP was mlocked or munlocked.
  */
-static inline bool mlockdev_mapped_large_folio_mlockable(struct folio *folio,
-							 pmd_t *pmdp)
+static inline bool mlockdev_walks_pte_mapped_large_folios(void)
 {
-#if MLOCKDEV_KERNEL_AT_LEAST(6, 7)
-	return true;
-#else
-	pmd_t pmd = READ_ONCE(*pmdp);
-
-	return pmd_trans_huge(pmd) && pmd_pfn(pmd) == folio_pfn(folio);
-#endif
+	return MLOCKDEV_KERNEL_AT_LEAST(6, 7);
 }
 
 /**

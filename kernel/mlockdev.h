@@ -11,6 +11,7 @@
  *   policy.c     flags, RLIMIT_MEMLOCK arithmetic, which VMAs lock
  *   vma_pass.c   def_flags, VMA lock bits, locked_vm accounting
  *   page_pass.c  marking the pages already present (PG_mlocked, NR_MLOCK)
+ *   pagetable.c  reading a VMA's page tables under their locks
  *   populate.c   faulting everything in after MCL_CURRENT
  *   stats.c      per-CPU counters in sysfs
  *   compat.h     every difference between the kernels supported
@@ -19,10 +20,12 @@
 #define _MLOCKDEV_H
 
 #include <linux/types.h>
+#include <linux/mm_types.h>
 #include <linux/mlockdev.h>
 
 struct attribute_group;
 struct file;
+struct folio;
 struct mm_struct;
 struct vm_area_struct;
 
@@ -48,6 +51,38 @@ void mlockdev_apply_lock_flags(struct mm_struct *mm, int flags);
 
 /* page_pass.c */
 void mlockdev_vma_mark_pages(struct vm_area_struct *vma, bool lock);
+
+/* pagetable.c */
+
+/**
+ * struct mlockdev_pt_walk_ops - what mlockdev_walk_page_tables() calls
+ * @pmd_leaf:	a huge PMD (a THP or a migration entry for one), read under
+ *		its lock, which is held.
+ * @pte_range:	the PTEs of [@addr, @end), @pte being @addr's, under the PTE
+ *		lock, which is held; @start is where this PMD's range began.
+ *		Return @end when done, or the address to go on from: the
+ *		walk then calls @unlocked and comes back with the lock
+ *		taken anew.
+ * @unlocked:	called each time the walk has dropped a page-table lock.
+ */
+struct mlockdev_pt_walk_ops {
+	void (*pmd_leaf)(pmd_t pmd, void *priv);
+	unsigned long (*pte_range)(pte_t *pte, unsigned long start,
+				   unsigned long addr, unsigned long end,
+				   void *priv);
+	void (*unlocked)(void *priv);
+};
+
+void mlockdev_walk_page_tables(struct vm_area_struct *vma,
+			       const struct mlockdev_pt_walk_ops *ops,
+			       void *priv);
+struct folio *mlockdev_pte_folio(pte_t pte);
+struct folio *mlockdev_pmd_folio(pmd_t pmd);
+unsigned int mlockdev_folio_pte_batch(struct folio *folio, pte_t *ptep,
+				      unsigned int max_nr);
+bool mlockdev_folio_within_range(struct folio *folio,
+				 struct vm_area_struct *vma,
+				 unsigned long start, unsigned long end);
 
 /* populate.c */
 void mlockdev_populate(struct mm_struct *mm);

@@ -26,7 +26,6 @@
 static void mlockdev_vma_fixup(struct vm_area_struct *vma, vm_flags_t newflags)
 {
 	vm_flags_t oldflags = vma->vm_flags;
-	long nr_pages;
 
 	if (newflags == oldflags || !mlockdev_vma_lockable(vma))
 		return;
@@ -35,12 +34,8 @@ static void mlockdev_vma_fixup(struct vm_area_struct *vma, vm_flags_t newflags)
 	 * Only deltas: locked_vm also carries charges that are not ours
 	 * (account_locked_vm() users such as VFIO).
 	 */
-	nr_pages = mlockdev_vma_locked_delta_pages(vma);
-	if (!(newflags & VM_LOCKED))
-		nr_pages = -nr_pages;
-	else if (oldflags & VM_LOCKED)
-		nr_pages = 0;
-	vma->vm_mm->locked_vm += nr_pages;
+	vma->vm_mm->locked_vm += mlockdev_locked_vm_delta(vma, oldflags,
+							  newflags);
 
 	/*
 	 * Flags first: once VM_LOCKED is set, reclaim can no longer evict a
