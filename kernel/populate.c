@@ -1,18 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Populate: what mlockall(MCL_CURRENT) does after dropping the mmap write
- * lock, mm_populate(0, TASK_SIZE) -> __mm_populate() in mm/gup.c.
+ * lock, mm_populate(0, TASK_SIZE) -> __mm_populate() ->
+ * populate_vma_page_range() -> __get_user_pages() in mm/gup.c.
  *
  * Every VMA is faulted in except VM_IO/VM_PFNMAP ones, lock-on-fault ones
  * and inaccessible (PROT_NONE) ones, whether or not it is VM_LOCKED: so
  * hugetlb memory is populated although mlock does not lock it.  Faults in
  * a VM_LOCKED VMA mlock the new pages on the way in (the kernel's fault
- * path does that), so nothing here marks pages.
+ * path does that), so nothing here marks pages.  Errors are ignored, as
+ * the system call ignores them: an error ends the VMA it happened in.
  *
- * __mm_populate() is not exported; get_user_pages_unlocked() is, and does
- * the same faulting: it takes the mmap read lock itself, touches the pages
- * (FOLL_TOUCH), lets a fault drop the lock and retake it, and stops on a
- * fatal signal.  Errors are ignored, as the system call ignores them.
+ * The rule that matters under concurrency: a fault may drop the mmap
+ * lock (to wait for I/O, a page lock, a userfaultfd handler), and while it
+ * is dropped other threads may unmap, mprotect or replace the rest of the
+ * range.  __mm_populate() then takes the lock again, looks the VMA up
+ * again and decides afresh (lock-on-fault? accessible? write or read
+ * fault?) from the VMA it finds.  So does this file, with the same loop.
+ *
+ * None of __mm_populate(), populate_vma_page_range() or __get_user_pages()
+ * is exported, and the exported GUP calls that may drop the lock retry on
+ * their own with the flags they started with.  So the faulting is done in
+ * two exported steps under one hold of the read lock:
+ *  - get_user_pages(FOLL_NOWAIT) faults in everything that needs no
+ *    waiting -- for fresh anonymous memory, all of it -- and stops at the
+ *    first page that would wait, never dropping the lock;
+ *  - that one page is faulted with handle_mm_fault() and the flags
+ *    faultin_page() uses (FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE),
+ *    which may drop the lock; if it did, we go back to the top and look
+ *    the VMA up again, exactly where __get_user_pages() would return.
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -22,89 +38,137 @@
 #include "compat.h"
 #include "mlockdev.h"
 
-/* VMAs __mm_populate() and populate_vma_page_range() leave alone. */
-static bool mlockdev_vma_populated(struct vm_area_struct *vma)
+/*
+ * The one fault __get_user_pages() would wait in, as faultin_page() makes
+ * it for FOLL_UNLOCKABLE.
+ *
+ * Return: 0 with *@locked still true if the page is in, 0 with *@locked
+ * false if the fault dropped the mmap lock, or a negative errno.
+ */
+static int mlockdev_fault_waiting(struct vm_area_struct *vma,
+				  unsigned long addr, unsigned int gup_flags,
+				  bool *locked)
 {
-	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_LOCKONFAULT))
-		return false;
-	return vma_is_accessible(vma);
+	unsigned int fault_flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE;
+	vm_fault_t ret;
+
+	if (gup_flags & FOLL_WRITE)
+		fault_flags |= FAULT_FLAG_WRITE;
+	ret = handle_mm_fault(vma, addr, fault_flags, NULL);
+	if (ret & (VM_FAULT_COMPLETED | VM_FAULT_RETRY)) {
+		*locked = false;
+		return 0;
+	}
+	if (ret & VM_FAULT_ERROR)
+		return vm_fault_to_errno(ret, gup_flags) ?: -EFAULT;
+	return 0;
 }
 
-/* A VMA to fault in, copied while the mmap lock was held. */
-struct mlockdev_populate_range {
-	unsigned long start;
-	unsigned long end;
-	unsigned int gup_flags;
-};
+/*
+ * __get_user_pages(FOLL_UNLOCKABLE) on [@start, @start + @nr_pages) of
+ * @vma, without pages: returns at the first error, or as soon as a fault
+ * dropped the mmap lock.
+ *
+ * Return: the number of pages done before that (errors then count only if
+ * no page was done), as __get_user_pages() returns it.
+ */
+static long mlockdev_faultin(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long nr_pages, unsigned int gup_flags,
+			     bool *locked)
+{
+	unsigned long done = 0;
+	long ret;
 
-/* VMAs looked up per mmap lock hold: 384 bytes of stack. */
-#define MLOCKDEV_POPULATE_BATCH	16
+	while (done < nr_pages) {
+		unsigned long addr = start + (done << PAGE_SHIFT);
+
+		ret = mlockdev_gup_nowait(addr, nr_pages - done, gup_flags);
+		if (ret > 0) {
+			done += ret;
+			continue;
+		}
+		if (!ret)
+			ret = mlockdev_fault_waiting(vma, addr, gup_flags,
+						     locked);
+		if (ret < 0)
+			return done ? done : ret;
+		if (!*locked)
+			break;
+		/* In without dropping the lock: GUP picks it up next. */
+		cond_resched();
+	}
+	return done;
+}
 
 /*
- * Copy up to MLOCKDEV_POPULATE_BATCH populatable VMAs from @addr on.
- * Return: how many; *@addr is where the next lookup starts.
+ * populate_vma_page_range(): fault in [@start, @end) of @vma, mmap lock
+ * held for reading; *@locked becomes false if it was dropped.
+ *
+ * Return: the number of pages done (all of them for a lock-on-fault VMA,
+ * which is left alone), or a negative errno.
  */
-static int mlockdev_populate_lookup(struct mm_struct *mm, unsigned long *addr,
-				    struct mlockdev_populate_range *todo)
+static long mlockdev_populate_vma_range(struct vm_area_struct *vma,
+					unsigned long start, unsigned long end,
+					bool *locked, unsigned long *faulted)
 {
-	struct vm_area_struct *vma;
-	int n = 0;
+	unsigned long nr_pages = (end - start) >> PAGE_SHIFT;
+	long ret;
 
-	mmap_read_lock(mm);
-	for (vma = find_vma(mm, *addr); vma && n < MLOCKDEV_POPULATE_BATCH;
-	     vma = find_vma(mm, vma->vm_end)) {
-		if (mlockdev_vma_populated(vma)) {
-			todo[n].start = max(*addr, vma->vm_start);
-			todo[n].end = vma->vm_end;
-			todo[n].gup_flags =
-				mlockdev_populate_gup_flags(vma->vm_flags);
-			n++;
-		}
-		*addr = vma->vm_end;
-	}
-	mmap_read_unlock(mm);
-	return n;
+	/* Lock-on-fault VMAs never were faulted in, nor PROT_NONE ones. */
+	if (vma->vm_flags & VM_LOCKONFAULT)
+		return nr_pages;
+	if (!vma_is_accessible(vma))
+		return -EFAULT;
+
+	ret = mlockdev_faultin(vma, start, nr_pages,
+			       mlockdev_populate_gup_flags(vma->vm_flags),
+			       locked);
+	mlockdev_lru_drain_local();
+	if (ret > 0)
+		*faulted += ret;
+	return ret;
 }
 
 /**
- * mlockdev_populate - fault in every populatable VMA of current->mm
+ * mlockdev_populate - __mm_populate(0, TASK_SIZE, ignore_errors=1)
  * @mm: current->mm, mmap_lock not held
  *
- * The VMAs are looked up a batch at a time, so that the mmap lock is taken
- * once per batch and then once per VMA by GUP, rather than twice per VMA.
- * GUP checks each address against the VMA it finds there, so a VMA that
- * changed since the lookup is handled as the system call handles a VMA
- * that changed while a fault had dropped the lock.
+ * A fatal signal ends the walk (every GUP call would fail with -EINTR
+ * anyway): the caller is about to die, and the system call returns 0.
  */
 void mlockdev_populate(struct mm_struct *mm)
 {
-	struct mlockdev_populate_range todo[MLOCKDEV_POPULATE_BATCH];
-	unsigned long addr = 0;
-	int i, n;
+	unsigned long end = TASK_SIZE, nstart, nend, faulted = 0;
+	struct vm_area_struct *vma = NULL;
+	bool locked = false;
+	long ret;
 
-	while ((n = mlockdev_populate_lookup(mm, &addr, todo))) {
-		for (i = 0; i < n; i++) {
-			unsigned long nr_pages;
-			long done;
-
-			nr_pages = (todo[i].end - todo[i].start) >> PAGE_SHIFT;
-			done = get_user_pages_unlocked(todo[i].start, nr_pages,
-						       NULL, todo[i].gup_flags);
-			/* populate_vma_page_range() drains after every VMA. */
-			mlockdev_lru_drain_local();
-
+	for (nstart = 0; nstart < end; nstart = nend) {
+		if (!locked) {
 			if (fatal_signal_pending(current))
-				return;
-			cond_resched();
-			/* An error skips the rest of the VMA, as in the kernel. */
-			if (done <= 0)
-				continue;
-			mlockdev_stat_add(MLOCKDEV_STAT_PAGES_POPULATED, done);
-			if (done < nr_pages) {
-				/* Stopped early: look up again from there. */
-				addr = todo[i].start + (done << PAGE_SHIFT);
 				break;
-			}
+			locked = true;
+			mmap_read_lock(mm);
+			vma = find_vma_intersection(mm, nstart, end);
+		} else if (nstart >= vma->vm_end) {
+			vma = find_vma_intersection(mm, vma->vm_end, end);
 		}
+		if (!vma)
+			break;
+
+		nend = min(end, vma->vm_end);
+		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+			continue;
+		nstart = max(nstart, vma->vm_start);
+
+		ret = mlockdev_populate_vma_range(vma, nstart, nend, &locked,
+						  &faulted);
+		/* An error ends this VMA; go on with the next. */
+		if (ret < 0)
+			continue;
+		nend = nstart + ret * PAGE_SIZE;
 	}
+	if (locked)
+		mmap_read_unlock(mm);
+	mlockdev_stat_add(MLOCKDEV_STAT_PAGES_POPULATED, faulted);
 }
