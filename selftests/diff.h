@@ -13,6 +13,8 @@
  *   diff_steps.c          the step functions the table is made of
  *   diff_snapshot.c       reading /proc into a snapshot, without malloc
  *   diff_compare.c        the comparator and its documented divergences
+ *   diff_adversity.c      steps needing a second thread, userfaultfd,
+ *                         protection keys, signals or huge VMAs
  *
  * See Documentation/differential.rst.
  */
@@ -157,6 +159,7 @@ struct diff_snapshot {
 	int32_t wait_status;
 	int32_t pad1;
 	int64_t exit_mlocked_delta_kb;	/* Mlocked after exit, minus before fork */
+	int64_t exit_unevictable_delta_kb; /* the same for Unevictable */
 	int64_t vmstat_delta[VS_NR];
 };
 
@@ -178,6 +181,9 @@ struct diff_step {
 #define DIFF_NEED_SECRETMEM	(1u << 1)	/* memfd_secret() works */
 #define DIFF_NEED_SYSV_SHM	(1u << 2)	/* shmget() works */
 #define DIFF_NEED_THP		(1u << 3)	/* THP not disabled */
+#define DIFF_NEED_UFFD		(1u << 4)	/* userfaultfd() works */
+#define DIFF_NEED_UFFD_WP	(1u << 5)	/* ... with write-protection */
+#define DIFF_NEED_PKEYS		(1u << 6)	/* pkey_alloc() works */
 
 #define DIFF_HUGETLB_PAGES	2
 
@@ -187,6 +193,24 @@ struct diff_step {
  * that lock pages through two VMAs and say so.
  */
 #define DIFF_DIV_MLOCK_COUNT	(1u << 16)
+
+/*
+ * A VMA of terabytes: on 6.1 mlock_fixup() counts its pages in an int, so
+ * VmLck is the sum of the `lo` VMAs only modulo 2^32 pages (on the
+ * system call's path too); the comparator checks it so.
+ */
+#define DIFF_HUGE_ACCOUNTING	(1u << 17)
+
+/* What the handler of a populate race changes (diff_adversity.c). */
+enum diff_race_variant {
+	RACE_PROT_NONE_SHARED,	/* mprotect(PROT_NONE), shared anonymous */
+	RACE_PROT_NONE_PRIVATE,	/* mprotect(PROT_NONE), private anonymous */
+	RACE_SHARED_FILE,	/* replaced by a MAP_SHARED memfd mapping */
+	RACE_PRIVATE_FILE_RO,	/* replaced by a read-only private file */
+	RACE_UNMAP_HEAD,	/* its first page unmapped */
+	RACE_ONFAULT,		/* made lock-on-fault by mlock2() */
+	RACE_NR,
+};
 
 struct diff_scenario {
 	const char *name;
@@ -228,6 +252,9 @@ void diff_touch_stack(void);
 /* ------------------------------------------------------------------ */
 /* diff_steps.c                                                        */
 
+/* A tmpfs file under /tmp, unlinked: its fd, or diff_fail()'s -1. */
+int diff_tmp_file(struct diff_ctx *ctx, const char *label, long pages,
+		  bool fill);
 /* Record the outcome of the running step's call (ret 0 or -1). */
 void diff_record(struct diff_ctx *ctx, int ret, int err, int errno_kept);
 /* Record a named scenario-specific value. */
@@ -293,6 +320,22 @@ DIFF_STEP_FN(fork_report);
 DIFF_STEP_FN(fork_lock_unlock);
 DIFF_STEP_FN(hold_cow);
 DIFF_STEP_FN(exec_self);
+
+/* ------------------------------------------------------------------ */
+/* diff_adversity.c                                                    */
+
+/* A userfaultfd, O_CLOEXEC|O_NONBLOCK, after UFFDIO_API; -1 and errno. */
+int diff_userfaultfd(void);
+
+DIFF_STEP_FN(race_begin);
+DIFF_STEP_FN(race_end);
+DIFF_STEP_FN(pkey_deny);
+DIFF_STEP_FN(thp_uffd_wp);
+DIFF_STEP_FN(map_huge_none);
+DIFF_STEP_FN(fact_vmlck);
+DIFF_STEP_FN(map_anon_small);
+DIFF_STEP_FN(signal_storm);
+DIFF_STEP_FN(signal_storm_end);
 
 /* ------------------------------------------------------------------ */
 /* diff_snapshot.c                                                     */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "invariants.h"
 
 const char *const diff_smaps_names[SM_NR] = {
 	[SM_SIZE] = "Size",
@@ -141,14 +142,18 @@ static char *lines_next(void)
 	return line;
 }
 
-/* "Key:   123 kB" -> 123 if line starts with key followed by ':'. */
+/*
+ * "Key:   123 kB" -> 123 if line starts with key followed by ':'.  Read as
+ * unsigned and kept modulo 2^64: the kernel prints VmLck as an unsigned
+ * long, and on 6.1 a VMA of 8 TiB makes locked_vm negative.
+ */
 static bool key_value(const char *line, const char *key, int64_t *value)
 {
 	size_t n = strlen(key);
 
 	if (strncmp(line, key, n) || line[n] != ':')
 		return false;
-	*value = strtoll(line + n + 1, NULL, 10);
+	*value = (int64_t)strtoull(line + n + 1, NULL, 10);
 	return true;
 }
 
@@ -165,46 +170,13 @@ void diff_prefault(void)
 /*
  * Bring Mlocked: up to date.  munlock of a folio is batched per CPU and
  * only reaches NR_MLOCK when the batch is drained; a child that exits
- * leaves such batches behind.  Two ways to drain every CPU's LRU and
- * mlock batches from userspace:
- *
- *  - move_pages(2) with a target node calls lru_cache_disable() before
- *    looking at the pages, even when the one page it is given is not
- *    mapped (it then just reports -EFAULT for it); needs CONFIG_NUMA;
- *  - without NUMA (the debug kernel), writing 1 to drop_caches calls
- *    lru_add_drain_all() (6.12) before dropping clean page cache, which
- *    the guest's tmpfs root does not have.
- *
- * Then stat_refresh folds the per-CPU vmstat differences into the global
- * counters.
+ * leaves such batches behind.  inv_settle() drains every CPU's LRU and
+ * mlock batches and folds the per-CPU vmstat differences in (see
+ * invariants.h for how).
  */
-static int write_proc(const char *path, const char *text)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -1;
-	close(fd);
-	return ret;
-}
-
 int diff_settle(void)
 {
-	static bool no_move_pages;
-	void *nowhere[1] = { NULL };
-	int node[1] = { 0 };
-	int status[1];
-
-	if (!no_move_pages &&
-	    syscall(SYS_move_pages, 0, 1UL, nowhere, node, status, 0) < 0 &&
-	    errno == ENOSYS)
-		no_move_pages = true;
-	if (no_move_pages && write_proc("/proc/sys/vm/drop_caches", "1"))
-		return -1;
-	return write_proc("/proc/sys/vm/stat_refresh", "1");
+	return inv_settle();
 }
 
 int64_t diff_meminfo_kb(const char *key)
@@ -477,6 +449,13 @@ static void count_mlocked(struct diff_snapshot *snap, long page)
 		struct diff_vma *v = &snap->vma[i];
 		uint64_t addr = v->start;
 
+		/*
+		 * Nothing present, nothing mlocked (Rss leaves out only the
+		 * zero pages, which are never mlocked); and a VMA of
+		 * terabytes would take minutes to read through pagemap.
+		 */
+		if (!v->kb[SM_RSS])
+			continue;
 		while (addr < v->end) {
 			size_t n = (v->end - addr) / page, j;
 			ssize_t got;

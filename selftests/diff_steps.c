@@ -167,8 +167,8 @@ static int new_map(struct diff_ctx *ctx, const char *label, size_t len,
 }
 
 /* A tmpfs file under /tmp of @pages pages, with contents if @fill. */
-static int tmp_file(struct diff_ctx *ctx, const char *label, long pages,
-		    bool fill)
+int diff_tmp_file(struct diff_ctx *ctx, const char *label, long pages,
+		  bool fill)
 {
 	char path[96];
 	long i;
@@ -196,7 +196,7 @@ static int tmp_file(struct diff_ctx *ctx, const char *label, long pages,
 static int file_map(struct diff_ctx *ctx, const char *label, long pages,
 		    bool fill, int prot, int flags)
 {
-	int fd = tmp_file(ctx, label, pages, fill);
+	int fd = diff_tmp_file(ctx, label, pages, fill);
 	int ret;
 
 	if (fd < 0)

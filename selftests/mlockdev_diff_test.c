@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include <linux/mlockdev.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest.h"
 #include "diff.h"
@@ -314,6 +315,59 @@ static const struct diff_scenario scenarios[] = {
 	{ "lock_unlock_repeated", "lock/unlock three times: the stack does not shrink",
 	  0, { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), LOCK(CUR), UNLOCK(),
 	       LOCK(CUR) } },
+
+	/*
+	 * --- under adversity (issue 8) ----------------------------------
+	 * The populate waits on a userfaultfd fault in the first page of a
+	 * mapping while a handler thread changes the rest of it (see
+	 * diff_adversity.c): the populate must look at the VMA as it is
+	 * when the lock comes back, as __mm_populate() does.
+	 */
+	{ "populate_prot_none_meanwhile", "populate waits on a fault; the rest (shared) made PROT_NONE meanwhile",
+	  DIFF_NEED_UFFD, { DO(race_begin, RACE_PROT_NONE_SHARED), LOCK(CUR),
+			    DO(race_end, 0) } },
+	{ "populate_prot_none_meanwhile_private", "the same with a private mapping",
+	  DIFF_NEED_UFFD, { DO(race_begin, RACE_PROT_NONE_PRIVATE), LOCK(CUR),
+			    DO(race_end, 0) } },
+	{ "populate_shared_file_meanwhile", "the rest replaced by a MAP_SHARED memfd meanwhile: read-faulted",
+	  DIFF_NEED_UFFD, { DO(race_begin, RACE_SHARED_FILE), LOCK(CUR),
+			    DO(race_end, 0) } },
+	{ "populate_private_file_meanwhile", "the rest replaced by a read-only private file meanwhile",
+	  DIFF_NEED_UFFD, { DO(race_begin, RACE_PRIVATE_FILE_RO), LOCK(CUR),
+			    DO(race_end, 0) } },
+	{ "populate_unmapped_head_meanwhile", "the first page of the next VMA unmapped meanwhile: the rest populated",
+	  DIFF_NEED_UFFD, { DO(race_begin, RACE_UNMAP_HEAD), LOCK(CUR),
+			    DO(race_end, 0) } },
+	{ "populate_onfault_meanwhile", "the rest made lock-on-fault meanwhile: not populated",
+	  DIFF_NEED_UFFD, { DO(race_begin, RACE_ONFAULT), LOCK(CUR),
+			    DO(race_end, 0) } },
+	{ "populate_signal_storm", "SIGALRM every ms during a 64 MiB populate: no EINTR, all populated",
+	  0, { ON(map_anon_small, "big", 16384), DO(signal_storm, 1000), LOCK(CUR),
+	       DO(signal_storm_end, 0) } },
+	{ "pkey_exec_only_unlock", "locked pages made execute-only (a pkey denies reads), then unlocked",
+	  DIFF_NEED_PKEYS, { ON(map_anon, "anon", 64), ON(touch, "anon", 0), LOCK(CUR),
+			     ON(mprotect_all, "anon", PROT_EXEC), UNLOCK() } },
+	{ "pkey_deny_access_unlock", "locked pages behind an access-denying pkey, then unlocked",
+	  DIFF_NEED_PKEYS, { ON(map_anon, "anon", 64), ON(touch, "anon", 0), LOCK(CUR),
+			     ON(pkey_deny, "anon", 0), UNLOCK() } },
+	{ "pkey_exec_only_lock", "present pages made execute-only, then locked: mlocked all the same",
+	  DIFF_NEED_PKEYS, { ON(map_anon, "anon", 64), ON(touch, "anon", 0),
+			     ON(mprotect_all, "anon", PROT_EXEC), LOCK(CUR) } },
+	{ "pkey_deny_access_lock", "present pages behind an access-denying pkey, then locked",
+	  DIFF_NEED_PKEYS, { ON(map_anon, "anon", 64), ON(touch, "anon", 0),
+			     ON(pkey_deny, "anon", 0), LOCK(CUR) } },
+	{ "thp_uffd_wp_lock", "a THP mapped by PTEs differing in uffd-wp: not mlocked (6.7+)",
+	  DIFF_NEED_THP | DIFF_NEED_UFFD_WP,
+	  { ON(map_thp, "thp", 0), ON(thp_uffd_wp, "thp", 0), LOCK(CUR) } },
+	{ "huge_vma_8t", "an 8 TiB PROT_NONE VMA, locked and unlocked (6.1: INT_MIN pages)",
+	  DIFF_HUGE_ACCOUNTING, { ON(map_huge_none, "huge", 8), LOCK(CUR),
+				  DO(fact_vmlck, 0), UNLOCK() } },
+	{ "huge_vma_16t", "a 16 TiB PROT_NONE VMA, locked and unlocked (6.1: 0 pages)",
+	  DIFF_HUGE_ACCOUNTING, { ON(map_huge_none, "huge", 16), LOCK(CUR),
+				  DO(fact_vmlck, 0), UNLOCK() } },
+	{ "huge_vma_24t", "a 24 TiB PROT_NONE VMA, locked and unlocked (6.1: INT_MIN pages)",
+	  DIFF_HUGE_ACCOUNTING, { ON(map_huge_none, "huge", 24), LOCK(CUR),
+				  DO(fact_vmlck, 0), UNLOCK() } },
 };
 
 #define NR_SCENARIOS	((int)ARRAY_SIZE(scenarios))
@@ -580,12 +634,14 @@ static void run_path(int sc_index, int path, int sabotage,
 		     struct diff_snapshot *out)
 {
 	int64_t vs_before[VS_NR], vs_after[VS_NR], ml_before, ml_after;
+	int64_t unev_before, unev_after;
 	int fds[2], status = 0, i;
 	ssize_t got;
 	pid_t pid;
 
 	diff_settle();
 	ml_before = diff_meminfo_kb("Mlocked");
+	unev_before = diff_meminfo_kb("Unevictable");
 	diff_read_vmstat(vs_before);
 
 	memset(out, 0, sizeof(*out));
@@ -622,8 +678,10 @@ static void run_path(int sc_index, int path, int sabotage,
 
 	diff_settle();
 	ml_after = diff_meminfo_kb("Mlocked");
+	unev_after = diff_meminfo_kb("Unevictable");
 	diff_read_vmstat(vs_after);
 	out->exit_mlocked_delta_kb = ml_after - ml_before;
+	out->exit_unevictable_delta_kb = unev_after - unev_before;
 	for (i = 0; i < VS_NR; i++)
 		out->vmstat_delta[i] = vs_after[i] - vs_before[i];
 }
@@ -748,9 +806,73 @@ static bool thp_enabled(char *why, size_t n)
 	return true;
 }
 
+static bool uffd_works(char *why, size_t n)
+{
+	int fd = diff_userfaultfd();
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	snprintf(why, n, "userfaultfd: %s%s", strerror(errno),
+		 errno == ENOSYS ? " (kernel without CONFIG_USERFAULTFD)" : "");
+	return false;
+}
+
+/* Write-protection of anonymous memory (CONFIG_HAVE_ARCH_USERFAULTFD_WP). */
+static bool uffd_wp_works(char *why, size_t n)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	bool ok = false;
+	void *p;
+	int fd;
+
+	if (!uffd_works(why, n))
+		return false;
+	fd = diff_userfaultfd();
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fd >= 0 && p != MAP_FAILED) {
+		reg.range.start = (uintptr_t)p;
+		reg.range.len = page;
+		ok = !ioctl(fd, UFFDIO_REGISTER, &reg);
+		if (!ok)
+			snprintf(why, n, "userfaultfd write-protection of "
+				 "anonymous memory: %s", strerror(errno));
+	} else {
+		snprintf(why, n, "userfaultfd/mmap: %s", strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (p != MAP_FAILED)
+		munmap(p, page);
+	return ok;
+}
+
+static bool pkeys_work(char *why, size_t n)
+{
+	int pkey = pkey_alloc(0, 0);
+
+	if (pkey >= 0) {
+		pkey_free(pkey);
+		return true;
+	}
+	snprintf(why, n, "pkey_alloc: %s (no protection keys: CPU without "
+		 "PKU, or kernel without "
+		 "CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS)", strerror(errno));
+	return false;
+}
+
 static bool requirements_met(const struct diff_scenario *sc, char *why,
 			     size_t n)
 {
+	if ((sc->flags & DIFF_NEED_UFFD) && !uffd_works(why, n))
+		return false;
+	if ((sc->flags & DIFF_NEED_UFFD_WP) && !uffd_wp_works(why, n))
+		return false;
+	if ((sc->flags & DIFF_NEED_PKEYS) && !pkeys_work(why, n))
+		return false;
 	if ((sc->flags & DIFF_NEED_SYSV_SHM) && !sysv_shm_works(why, n))
 		return false;
 	if ((sc->flags & DIFF_NEED_SECRETMEM) && !secretmem_works(why, n))
