@@ -97,8 +97,9 @@ static long mlockdev_call(const struct mlockdev_ioctl_desc *desc,
  * @cmd: MLOCKDEV_IOC_*
  * @arg: user address of the command's struct
  *
- * Return: the handler's result, -ENOTTY for an unknown command, -EFAULT if
- * the struct cannot be copied in or out.
+ * Return: the handler's result, -ENOTTY for an unknown command, -EACCES if
+ * the caller may not lock through the device (access.c), -EFAULT if the
+ * struct cannot be copied in or out.
  */
 VISIBLE_IF_KUNIT long mlockdev_ioctl(struct file *file, unsigned int cmd,
 				     unsigned long arg)
@@ -114,7 +115,10 @@ VISIBLE_IF_KUNIT long mlockdev_ioctl(struct file *file, unsigned int cmd,
 		return mlockdev_call(desc, cmd, uarg);
 
 	start = ktime_get_ns();
-	ret = mlockdev_call(desc, cmd, uarg);
+	/* Policy first, as seccomp acts before a system call reads anything. */
+	ret = mlockdev_caller_allowed();
+	if (!ret)
+		ret = mlockdev_call(desc, cmd, uarg);
 	mlockdev_stat_call(desc->counted == MLOCKDEV_COUNTED_LOCK, ret,
 			   ktime_get_ns() - start);
 	return ret;
@@ -133,11 +137,6 @@ static struct miscdevice mlockdev_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= MLOCKDEV_DEVICE_NAME,
 	.fops	= &mlockdev_fops,
-	/*
-	 * Open to every user: the ioctls apply the same permission and
-	 * rlimit checks as the system calls, against the caller.
-	 */
-	.mode	= 0666,
 	.groups	= mlockdev_attr_groups,
 };
 
@@ -149,6 +148,12 @@ static int __init mlockdev_init(void)
 	BUILD_BUG_ON(sizeof(struct mlockdev_version) != 128);
 	BUILD_BUG_ON(sizeof(struct mlockdev_lockall) != 32);
 	BUILD_BUG_ON(sizeof(struct mlockdev_unlockall) != 32);
+
+	/* Root's only unless the administrator says otherwise (access.c). */
+	ret = mlockdev_node_mode();
+	if (ret < 0)
+		return ret;
+	mlockdev_misc.mode = ret;
 
 	ret = misc_register(&mlockdev_misc);
 	if (ret) {

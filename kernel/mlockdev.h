@@ -6,6 +6,7 @@
  * How the files fit together (one concern each):
  *
  *   core.c       the misc device and the ioctl dispatcher
+ *   access.c     who may use the device: node mode, seccomp
  *   abi.c        the ioctl structs: checks, version query, unpacking
  *   lockall.c    mlockall()/munlockall(): checks in order, locking
  *   policy.c     flags, RLIMIT_MEMLOCK arithmetic, which VMAs lock
@@ -28,6 +29,10 @@ struct file;
 struct folio;
 struct mm_struct;
 struct vm_area_struct;
+
+/* access.c */
+int mlockdev_node_mode(void);
+int mlockdev_caller_allowed(void);
 
 /* abi.c */
 bool mlockdev_reserved_is_zero(const void *field, size_t size);
@@ -98,6 +103,7 @@ enum mlockdev_stat {
 	MLOCKDEV_STAT_FAILED_EPERM,
 	MLOCKDEV_STAT_FAILED_EINTR,
 	MLOCKDEV_STAT_FAILED_ENOMEM,
+	MLOCKDEV_STAT_FAILED_EACCES,
 	MLOCKDEV_STAT_FAILED_OTHER,
 	MLOCKDEV_STAT_PAGES_POPULATED,
 	MLOCKDEV_STAT_PAGES_MLOCKED,

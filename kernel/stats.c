@@ -72,6 +72,9 @@ void mlockdev_stat_call(bool lock, long ret, u64 ns)
 	case -ENOMEM:
 		failed_stat = MLOCKDEV_STAT_FAILED_ENOMEM;
 		break;
+	case -EACCES:
+		failed_stat = MLOCKDEV_STAT_FAILED_EACCES;
+		break;
 	default:
 		failed_stat = MLOCKDEV_STAT_FAILED_OTHER;
 		break;
@@ -108,6 +111,7 @@ MLOCKDEV_STAT_ATTR(failed_einval, MLOCKDEV_STAT_FAILED_EINVAL);
 MLOCKDEV_STAT_ATTR(failed_eperm, MLOCKDEV_STAT_FAILED_EPERM);
 MLOCKDEV_STAT_ATTR(failed_eintr, MLOCKDEV_STAT_FAILED_EINTR);
 MLOCKDEV_STAT_ATTR(failed_enomem, MLOCKDEV_STAT_FAILED_ENOMEM);
+MLOCKDEV_STAT_ATTR(failed_eacces, MLOCKDEV_STAT_FAILED_EACCES);
 MLOCKDEV_STAT_ATTR(failed_other, MLOCKDEV_STAT_FAILED_OTHER);
 MLOCKDEV_STAT_ATTR(pages_populated, MLOCKDEV_STAT_PAGES_POPULATED);
 MLOCKDEV_STAT_ATTR(pages_mlocked, MLOCKDEV_STAT_PAGES_MLOCKED);
@@ -125,6 +129,7 @@ static struct attribute *mlockdev_stat_attrs[] = {
 	&mlockdev_attr_failed_eperm.attr.attr,
 	&mlockdev_attr_failed_eintr.attr.attr,
 	&mlockdev_attr_failed_enomem.attr.attr,
+	&mlockdev_attr_failed_eacces.attr.attr,
 	&mlockdev_attr_failed_other.attr.attr,
 	&mlockdev_attr_pages_populated.attr.attr,
 	&mlockdev_attr_pages_mlocked.attr.attr,
