@@ -11,16 +11,22 @@
 #   make check               set up, then every suite on every kernel
 #   make bench [KERNEL=...]  device vs syscall benchmarks (Documentation/performance.rst)
 #   make shell [KERNEL=...]  boot a test kernel to a shell, module loaded
+#   make test SUITE=diff [CASE=PATTERN] [KERNEL=...]
+#                            the inner loop: rebuild what changed, boot one
+#                            guest, run one suite (or case) and print its KTAP
 #   make lint                W=1 + sparse on every kernel, checkpatch --strict
 #   make clean               remove build/ and in-place build products
 #
 # KERNEL is stock-6.12 (default), stock-6.1, debug-6.12, or the path of your
 # own bzImage together with KDIR=its build tree.  ACCEL=auto (default: KVM
 # when it can boot a guest here, else TCG), kvm or tcg, for every target
-# that boots a VM.
+# that boots a VM.  SUITE is kunit, abi, diff, residency, stress,
+# userspace, bench or all.
 
 KERNEL ?= stock-6.12
 ACCEL ?= auto
+SUITE ?= diff
+CASE ?=
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 # A KERNEL that is a file is a developer's own kernel, built against KDIR.
@@ -37,7 +43,7 @@ MODULE_DIR := build/$(KERNEL_NAME)/module/kernel
 VM_ARGS += --accel $(ACCEL)
 
 .PHONY: all modules modules_install clean run check bench shell lint setup \
-	demo help
+	demo help test
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -59,6 +65,9 @@ run: setup demo
 
 check:
 	tools/check.py --accel $(ACCEL)
+
+test: setup
+	tools/test-one $(VM_ARGS) --suite '$(SUITE)' $(if $(CASE),--case '$(CASE)')
 
 lint: setup
 	tools/check.py --only build --only lint
@@ -83,4 +92,4 @@ clean:
 	rm -f Module.symvers modules.order .module-common.o
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
