@@ -33,6 +33,10 @@
  *               mlock_count, so the first unlock clears PG_mlocked until
  *               reclaim marks the pages again.
  *
+ * After every case, with its processes gone, Mlocked:, Unevictable: and
+ * the number of KPF_MLOCKED pages are back to where they were before it
+ * (invariants.h).
+ *
  * Environment:
  *   MLOCKDEV_RESIDENCY_MB       size unit S in MiB: L and U are 2*S each,
  *                               the shared regions S (default: what the
@@ -67,6 +71,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "invariants.h"
 #include "residency_common.h"
 
 #define CG_ROOT		"/sys/fs/cgroup"
@@ -829,12 +834,32 @@ static const struct test_case cases[] = {
 	{ "shared_syscall", case_shared, RC_SYSCALL },
 };
 
+/*
+ * Nothing may stay locked once a case's processes are gone (issue 8):
+ * Mlocked:, Unevictable: and the KPF_MLOCKED pages of /proc/kpageflags
+ * back to where they were before it.  KSFT_FAIL if not, else @ret.
+ */
+static int check_gone(const struct test_case *tc,
+		      const struct inv_counters *before, int ret)
+{
+	struct inv_counters after;
+	char why[512];
+
+	inv_read(&after, true);
+	if (!inv_compare(before, &after, INV_GONE, why, sizeof(why)))
+		return ret;
+	ksft_print_msg("%s: FAIL: with its processes gone: %s\n", tc->name, why);
+	return KSFT_FAIL;
+}
+
 static int run_case(const struct test_case *tc)
 {
+	struct inv_counters before;
 	double t0 = rc_now();
 	int status;
 	pid_t pid;
 
+	inv_read(&before, true);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -874,7 +899,7 @@ static int run_case(const struct test_case *tc)
 			       WTERMSIG(status));
 		return KSFT_FAIL;
 	}
-	return WEXITSTATUS(status);
+	return check_gone(tc, &before, WEXITSTATUS(status));
 }
 
 int main(void)

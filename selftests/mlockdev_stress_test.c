@@ -34,7 +34,9 @@
  *                     and Mlocked returns to baseline.
  *
  * /proc/vmstat unevictable_pgs_stranded and _cleared must not move through
- * the device (reported for the system call).
+ * the device (reported for the system call).  After every case, with its
+ * processes gone, Mlocked:, Unevictable: and the number of KPF_MLOCKED
+ * pages are back to where they were before it (invariants.h).
  *
  * Sizes follow from MemTotal and from the rate at which the machine
  * faults in memory, measured at the start, so that one populate takes about
@@ -73,6 +75,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "invariants.h"
 #include "residency_common.h"
 
 static struct {
@@ -973,12 +976,32 @@ static const struct test_case cases[] = {
 	{ "sigkill_syscall", case_sigkill, RC_SYSCALL },
 };
 
+/*
+ * Nothing may stay locked once a case's processes are gone (issue 8):
+ * Mlocked:, Unevictable: and the KPF_MLOCKED pages of /proc/kpageflags
+ * back to where they were before it.  KSFT_FAIL if not, else @ret.
+ */
+static int check_gone(const struct test_case *tc,
+		      const struct inv_counters *before, int ret)
+{
+	struct inv_counters after;
+	char why[512];
+
+	inv_read(&after, true);
+	if (!inv_compare(before, &after, INV_GONE, why, sizeof(why)))
+		return ret;
+	ksft_print_msg("%s: FAIL: with its processes gone: %s\n", tc->name, why);
+	return KSFT_FAIL;
+}
+
 static int run_case(const struct test_case *tc)
 {
+	struct inv_counters before;
 	double t0 = rc_now();
 	int status;
 	pid_t pid;
 
+	inv_read(&before, true);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -998,7 +1021,7 @@ static int run_case(const struct test_case *tc)
 			       WTERMSIG(status));
 		return KSFT_FAIL;
 	}
-	return WEXITSTATUS(status);
+	return check_gone(tc, &before, WEXITSTATUS(status));
 }
 
 int main(void)
