@@ -8,12 +8,30 @@
 /* Objects are built with -fvisibility=hidden; the API is marked public. */
 #define MLOCKDEV_PUBLIC	__attribute__((visibility("default")))
 
+/* Where a failed call failed. */
+enum mlockdev__stage {
+	MLOCKDEV__STAGE_NONE,	/* it did not fail */
+	MLOCKDEV__STAGE_OPEN,	/* opening the device (errno as documented) */
+	MLOCKDEV__STAGE_IOCTL,	/* the device's answer to the request */
+};
+
 /*
- * Close the library's descriptor, if open, so the next call opens the
- * device again.  The preload shim calls it after its constructor has
- * locked memory, so that the program does not inherit a descriptor it
- * did not open.
+ * mlockdev_lockall() and mlockdev_unlockall(), also saying in *stage
+ * where a failure happened.  The preload shim needs that: EACCES from
+ * LOCK_ALL/UNLOCK_ALL means the module declined the caller (it is under a
+ * seccomp filter), while EACCES from open(2) means the node's mode keeps
+ * the caller out.  The public functions do not tell the two apart.
  */
-void mlockdev__close(void);
+int mlockdev__lockall(int flags, enum mlockdev__stage *stage);
+int mlockdev__unlockall(enum mlockdev__stage *stage);
+
+/*
+ * Open the device now, unless it is open already: the preload shim's
+ * constructor, so that a program that drops privileges later keeps a
+ * descriptor.  Returns the descriptor, or -1 with errno set as a call
+ * would set it (ENODEV when there is no device); a failure is not
+ * remembered.  errno is left alone on success.
+ */
+int mlockdev__open(void);
 
 #endif

@@ -2,7 +2,9 @@
 /*
  * libmlockdev core: a lazily opened descriptor of /dev/mlockdev and the
  * ioctls behind mlockdev_lockall(), mlockdev_unlockall() and
- * mlockdev_query().
+ * mlockdev_query().  The preload shim opens it early instead
+ * (mlockdev__open(), from its constructor) and needs to know whether a
+ * call failed opening the device or in the device (mlockdev__lockall()).
  *
  * The descriptor lives in one atomic int.  Once it is open, a call is one
  * atomic load and one ioctl: no lock.  The first call (and any call after
@@ -130,71 +132,96 @@ static void forget_fd(int fd)
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-void mlockdev__close(void)
+int mlockdev__open(void)
 {
 	int saved = errno;
-	int fd;
+	int fd = get_fd();
 
-	pthread_mutex_lock(&open_lock);
-	fd = __atomic_exchange_n(&dev_fd, -1, __ATOMIC_ACQ_REL);
-	if (fd >= 0 && still_ours(fd))
-		close(fd);
-	pthread_mutex_unlock(&open_lock);
-	errno = saved;
+	if (fd >= 0)
+		errno = saved;
+	return fd;
 }
 
-/* One ioctl on the device.  0, or -1 with errno set.  May dirty errno. */
-static int device_ioctl(unsigned long request, void *arg)
+/*
+ * One ioctl on the device.  0, or -1 with errno set and *stage saying
+ * whether opening the device or the request failed.  May dirty errno.
+ */
+static int device_ioctl(unsigned long request, void *arg,
+			enum mlockdev__stage *stage)
 {
 	int attempt, fd, ret, err;
 
 	for (attempt = 0; ; attempt++) {
 		fd = get_fd();
-		if (fd < 0)
+		if (fd < 0) {
+			*stage = MLOCKDEV__STAGE_OPEN;
 			return -1;
+		}
 		ret = ioctl(fd, request, arg);
-		if (ret >= 0)
+		if (ret >= 0) {
+			*stage = MLOCKDEV__STAGE_NONE;
 			return 0;
+		}
 		err = errno;
 		if (attempt == 0 && (err == EBADF || err == ENOTTY) &&
 		    !still_ours(fd)) {
 			forget_fd(fd);
 			continue;
 		}
+		*stage = MLOCKDEV__STAGE_IOCTL;
 		errno = err;
 		return -1;
 	}
 }
 
-MLOCKDEV_PUBLIC int mlockdev_lockall(int flags)
+int mlockdev__lockall(int flags, enum mlockdev__stage *stage)
 {
 	struct mlockdev_lockall arg;
+	enum mlockdev__stage where;
 	int saved = errno;
 
 	memset(&arg, 0, sizeof(arg));
 	/* Unchanged, bit for bit: the kernel rejects what mlockall would. */
 	arg.flags = (__u32)flags;
-	if (device_ioctl(MLOCKDEV_IOC_LOCK_ALL, &arg))
+	if (device_ioctl(MLOCKDEV_IOC_LOCK_ALL, &arg, stage ? stage : &where))
 		return -1;
 	errno = saved;
 	return 0;
 }
 
-MLOCKDEV_PUBLIC int mlockdev_unlockall(void)
+int mlockdev__unlockall(enum mlockdev__stage *stage)
 {
 	struct mlockdev_unlockall arg;
+	enum mlockdev__stage where;
 	int saved = errno;
 
 	memset(&arg, 0, sizeof(arg));
-	if (device_ioctl(MLOCKDEV_IOC_UNLOCK_ALL, &arg))
+	if (device_ioctl(MLOCKDEV_IOC_UNLOCK_ALL, &arg, stage ? stage : &where))
 		return -1;
 	errno = saved;
 	return 0;
+}
+
+/*
+ * The library's own API passes every errno on, EACCES included: a
+ * program that calls mlockdev_lockall() asked for the device, and is not
+ * quietly given the system call instead.  Only the preload shim, which
+ * stands in for the system call, falls back to it (preload.c).
+ */
+MLOCKDEV_PUBLIC int mlockdev_lockall(int flags)
+{
+	return mlockdev__lockall(flags, NULL);
+}
+
+MLOCKDEV_PUBLIC int mlockdev_unlockall(void)
+{
+	return mlockdev__unlockall(NULL);
 }
 
 MLOCKDEV_PUBLIC int mlockdev_query(struct mlockdev_info *info)
 {
 	struct mlockdev_version ver;
+	enum mlockdev__stage where;
 	int saved = errno;
 
 	if (!info) {
@@ -202,7 +229,7 @@ MLOCKDEV_PUBLIC int mlockdev_query(struct mlockdev_info *info)
 		return -1;
 	}
 	memset(&ver, 0, sizeof(ver));
-	if (device_ioctl(MLOCKDEV_IOC_VERSION, &ver))
+	if (device_ioctl(MLOCKDEV_IOC_VERSION, &ver, &where))
 		return -1;
 	memset(info, 0, sizeof(*info));
 	info->abi_major = ver.abi_major;

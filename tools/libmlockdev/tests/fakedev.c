@@ -6,14 +6,24 @@
  * test is pointed at it with MLOCKDEV_DEVICE.  open() of that file really
  * opens it (so O_CLOEXEC and descriptor numbers are real) and is logged;
  * ioctl() on a descriptor that refers to it (same st_dev/st_ino) is
- * answered here and logged, every other call goes to libc.
+ * answered here and logged, every other call goes to libc.  syscall(2)
+ * of mlockall and munlockall (the preload shim's fallback when the device
+ * declines a caller) is answered here and logged too; other system call
+ * numbers go to libc.
  *
  * Environment, read at each call so a test can change it between calls:
  *   FAKEDEV_PATH	the fake device file (required)
  *   FAKEDEV_LOG	append one line per event here (O_APPEND, so forked
  *			children and exec'd programs share it)
  *   FAKEDEV_ERRNO	LOCK_ALL/UNLOCK_ALL fail with this errno (name or
- *			number); unset or empty: succeed
+ *			number); unset or empty: succeed.  EACCES is what
+ *			the module answers a caller under a seccomp filter.
+ *   FAKEDEV_OPEN_ERRNO	open() of the fake device fails with this errno
+ *			(as for a user the node's mode keeps out: the
+ *			tests run as root, which permissions do not stop)
+ *   FAKEDEV_SYSCALL_ERRNO	syscall(SYS_mlockall/SYS_munlockall) fails
+ *			with this errno (a seccomp filter's answer);
+ *			unset or empty: succeed
  *   FAKEDEV_VERSION_ERRNO	same for VERSION
  *   FAKEDEV_FEATURES	features VERSION reports (default 0xf)
  *   FAKEDEV_OPEN_DELAY_MS	sleep this long inside open() (race tests)
@@ -23,6 +33,9 @@
  *
  * Log lines:
  *   open pid=P fd=N flags=0xF cloexec=0|1
+ *   open-refused pid=P flags=0xF ret=-ERRNAME
+ *   syscall pid=P nr=mlockall flags=0xF ret=0|-ERRNAME
+ *   syscall pid=P nr=munlockall ret=0|-ERRNAME
  *   ioctl pid=P fd=N req=NAME nr=0xR size=S flags=0xF reserved0=X reserved=A,B,C ret=0|-ERRNAME
  *   version pid=P fd=N req=VERSION nr=0xR size=S in_nonzero=0|1 ret=...
  */
@@ -47,14 +60,22 @@ static int (*real_open64)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_openat64)(int, const char *, int, ...);
 static int (*real_ioctl)(int, unsigned long, ...);
+static long (*real_syscall)(long, ...);
 
+/*
+ * Also called from each wrapper: another preloaded object's constructor
+ * (the shim's opens the device) may run before ours.
+ */
 __attribute__((constructor)) static void fake_init(void)
 {
+	if (real_syscall)
+		return;
 	real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
 	real_open64 = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
 	real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
 	real_openat64 = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat64");
 	real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
+	real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -76,13 +97,14 @@ static void fake_log(const char *fmt, ...)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';
 	/* Raw syscalls: our own open() must not see the log file. */
-	fd = (int)syscall(SYS_openat, AT_FDCWD, path,
-			  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fake_init();
+	fd = (int)real_syscall(SYS_openat, AT_FDCWD, path,
+			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	if (syscall(SYS_write, fd, buf, (size_t)n) < 0)
+	if (real_syscall(SYS_write, fd, buf, (size_t)n) < 0)
 		n = 0;
-	syscall(SYS_close, fd);
+	real_syscall(SYS_close, fd);
 }
 
 static int errno_from_env(const char *name)
@@ -91,6 +113,7 @@ static int errno_from_env(const char *name)
 		{ "EINVAL", EINVAL }, { "EPERM", EPERM }, { "EINTR", EINTR },
 		{ "ENOMEM", ENOMEM }, { "EFAULT", EFAULT }, { "ENOTTY", ENOTTY },
 		{ "EAGAIN", EAGAIN }, { "EBADF", EBADF }, { "EIO", EIO },
+		{ "EACCES", EACCES }, { "EMFILE", EMFILE }, { "ENOENT", ENOENT },
 	};
 	const char *v = getenv(name);
 	size_t i;
@@ -139,12 +162,26 @@ static void opened(int fd, int flags)
 		 (unsigned)flags, fdflags >= 0 && (fdflags & FD_CLOEXEC) ? 1 : 0);
 }
 
+static const char *errname(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "?";
+}
+
 /* Common body of the open family. */
 static int fake_open(int dirfd, const char *path, int flags, mode_t mode,
 		     int which)
 {
-	int fd;
+	int fd, err;
 
+	fake_init();
+	if (is_fake_path(path) && (err = errno_from_env("FAKEDEV_OPEN_ERRNO"))) {
+		fake_log("open-refused pid=%d flags=0x%x ret=-%s", (int)getpid(),
+			 (unsigned)flags, errname(err));
+		errno = err;
+		return -1;
+	}
 	switch (which) {
 	case 0: fd = real_open(path, flags, mode); break;
 	case 1: fd = real_open64(path, flags, mode); break;
@@ -197,13 +234,6 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	return fake_open(dirfd, path, flags, mode, 3);
 }
 
-static const char *errname(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
 int ioctl(int fd, unsigned long req, ...)
 {
 	struct mlockdev_lockall *la;
@@ -217,6 +247,7 @@ int ioctl(int fd, unsigned long req, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 
+	fake_init();
 	if (!is_fake_fd(fd))
 		return real_ioctl(fd, req, arg);
 
@@ -270,6 +301,41 @@ int ioctl(int fd, unsigned long req, ...)
 		 (unsigned long long)la->reserved[1],
 		 (unsigned long long)la->reserved[2],
 		 err ? "-" : "", err ? errname(err) : "0");
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	errno = EBADMSG;
+	return 0;
+}
+
+/*
+ * The system calls the preload shim falls back to.  Answered, not made:
+ * the host's own mlockall would lock the test's memory, or fail for
+ * reasons of the host's.  A success leaves errno dirty, like the others.
+ */
+long syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+	int i, err;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	fake_init();
+	if (nr != SYS_mlockall && nr != SYS_munlockall)
+		return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+	err = errno_from_env("FAKEDEV_SYSCALL_ERRNO");
+	if (nr == SYS_mlockall)
+		fake_log("syscall pid=%d nr=mlockall flags=0x%x ret=%s%s",
+			 (int)getpid(), (unsigned)a[0], err ? "-" : "",
+			 err ? errname(err) : "0");
+	else
+		fake_log("syscall pid=%d nr=munlockall ret=%s%s", (int)getpid(),
+			 err ? "-" : "", err ? errname(err) : "0");
 	if (err) {
 		errno = err;
 		return -1;

@@ -77,7 +77,21 @@ mutant shim-no-exit tools/libmlockdev/src/preload.c "(e.g. MLOCKDEV_LOCK=current
 		_exit(MLOCKDEV_SHIM_EXIT);" "(e.g. MLOCKDEV_LOCK=current,future)\", spec);
 		goto out;" lib 'shim-lock-env-invalid'
 mutant shim-lock-in-main tools/libmlockdev/src/preload.c "__attribute__((constructor)) static void shim_init" "__attribute__((destructor)) static void shim_init" lib 'shim-lock-env-before*'
-mutant shim-fd-left-open tools/libmlockdev/src/preload.c "	mlockdev__close();" "" lib 'shim-lock-env-before*'
+P=tools/libmlockdev/src/preload.c
+mutant shim-no-eager-open "$P" "	if (mlockdev__open() < 0) {" "	if (0 && mlockdev__open() < 0) {" lib 'shim-*'
+mutant shim-no-fallback "$P" "	if (ret && declined(errno, stage))
+		return real_call(SYS_mlockall" "	if (0 && declined(errno, stage))
+		return real_call(SYS_mlockall" lib 'shim-eacces*'
+mutant shim-unlock-no-fallback "$P" "	if (ret && declined(errno, stage))
+		return real_call(SYS_munlockall" "	if (0 && declined(errno, stage))
+		return real_call(SYS_munlockall" lib 'shim-eacces*'
+mutant shim-fallback-on-open-eacces "$P" "return err == EACCES && stage == MLOCKDEV__STAGE_IOCTL;" "return err == EACCES && stage != MLOCKDEV__STAGE_NONE;" lib 'shim-open-fails*'
+mutant shim-fallback-on-any-errno "$P" "return err == EACCES && stage == MLOCKDEV__STAGE_IOCTL;" "return err != 0 && stage == MLOCKDEV__STAGE_IOCTL;" lib 'shim-errno*'
+mutant shim-fallback-errno-dirty "$P" "	if (ret == 0)
+		errno = saved;
+	if (shim_debug) {" "	if (shim_debug) {" lib 'shim-eacces-falls*'
+mutant shim-lock-env-no-fallback "$P" "		if (!declined(err, stage)) {" "		if (1) {" lib 'shim-lock-env*'
+mutant lib-falls-back "$S" "	return mlockdev__lockall(flags, NULL);" "	int r = mlockdev__lockall(flags, NULL); if (r && errno == EACCES) r = (int)syscall(151, flags); return r;" lib 'lib-errno*'
 mutant parse-allows-onfault "$S" "	if (!(f & (MCL_CURRENT | MCL_FUTURE)))
 		goto bad;" "" lib 'lib-parse*'
 K=tools/mlockdevctl/kmoderr.c
@@ -102,11 +116,11 @@ mutant errno-not-restored "$S" "	errno = saved;
 	return 0;
 }
 
-MLOCKDEV_PUBLIC int mlockdev_unlockall" "	(void)saved;
+int mlockdev__unlockall" "	(void)saved;
 	return 0;
 }
 
-MLOCKDEV_PUBLIC int mlockdev_unlockall" lib 'lib-success*'
+int mlockdev__unlockall" lib 'lib-success*'
 mutant fail-cached "$S" "	fd = open(mlockdev_device_path()" "	static int tried; if (tried) { pthread_mutex_unlock(&open_lock); errno = ENODEV; return -1; } tried = 1;
 	fd = open(mlockdev_device_path()" lib 'lib-nodev*'
 mutant shim-debug-always tools/libmlockdev/src/preload.c "shim_debug = dbg && *dbg && strcmp(dbg, \"0\") != 0;" "shim_debug = 1; (void)dbg;" lib 'shim-debug'

@@ -137,6 +137,126 @@ t_shim_errno() {
 		grep -qx "mlockall(0x3) = -1 errno=$e" "$WORK/out" || fail "$e lock: $(cat "$WORK/out")" || return 1
 		grep -qx "munlockall() = -1 errno=$e" "$WORK/out" || fail "$e unlock: $(cat "$WORK/out")" || return 1
 	done
+	# Only EACCES (shim-eacces-*) makes the shim ask the kernel instead.
+	[ "$(loglines '^syscall ')" = 0 ] || fail "system call made: $(grep '^syscall ' "$LOG")"
+}
+
+# The shim opens the device in its constructor, before main(), and keeps
+# the descriptor for the program's own calls.
+t_shim_eager_open() {
+	with_shim "$T/test_prog" fds lock 3 unlock > "$WORK/out" || return 1
+	grep -qx 'fds=1' "$WORK/out" || fail "no descriptor open in main(): $(cat "$WORK/out")" || return 1
+	openline=$(grep -n '^open ' "$LOG" | head -n 1 | cut -d: -f1)
+	mainline=$(grep -n '^main ' "$LOG" | cut -d: -f1)
+	if [ -z "$openline" ] || [ "$openline" -gt "$mainline" ]; then
+		fail "no open before main()"
+		return 1
+	fi
+	[ "$(loglines '^open ')" = 1 ] || fail "$(loglines '^open ') opens" || return 1
+	fd=$(sed -n 's/^open .* fd=\([0-9]*\) .*/\1/p' "$LOG")
+	pid=$(sed -n 's/^main pid=//p' "$LOG")
+	[ "$(loglines "^ioctl pid=$pid fd=$fd req=LOCK_ALL .*ret=0")" = 1 ] || fail "LOCK_ALL not on fd $fd" || return 1
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "lock: $(cat "$WORK/out")"
+}
+
+# What the eager open is for: a program that drops privileges (here: the
+# fake device refuses opens from then on, as the 0600 node refuses nobody)
+# before its first mlockall() still reaches the device.
+t_shim_privilege_drop() {
+	with_shim "$T/test_prog" setenv FAKEDEV_OPEN_ERRNO=EACCES lock 3 unlock > "$WORK/out" || return 1
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "lock: $(cat "$WORK/out")" || return 1
+	grep -qx 'munlockall() = 0 errno=SENTINEL' "$WORK/out" || fail "unlock: $(cat "$WORK/out")" || return 1
+	[ "$(loglines '^open-refused ')" = 0 ] || fail "opened after the drop" || return 1
+	[ "$(loglines 'req=LOCK_ALL .*ret=0')" = 1 ] || fail "no LOCK_ALL"
+}
+
+# The constructor cannot open the device: as before, each call tries
+# again and fails with the same errno, and the shim never falls back to
+# the system call for an open that failed.
+t_shim_open_fails() {
+	FAKEDEV_OPEN_ERRNO=EACCES with_shim "$T/test_prog" fds lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	[ -s "$WORK/err" ] && { fail "stderr: $(cat "$WORK/err")"; return 1; }
+	grep -qx 'fds=0' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	grep -qx 'mlockall(0x3) = -1 errno=EACCES' "$WORK/out" || fail "lock: $(cat "$WORK/out")" || return 1
+	grep -qx 'munlockall() = -1 errno=EACCES' "$WORK/out" || fail "unlock: $(cat "$WORK/out")" || return 1
+	# The constructor's attempt, then one per call.
+	[ "$(loglines '^open-refused ')" = 3 ] || fail "$(loglines '^open-refused ') refused opens, want 3" || return 1
+	[ "$(loglines '^syscall ')" = 0 ] || fail "fell back to the system call after a failed open" || return 1
+	# Not there at start (module not loaded), there later: the first
+	# call after it appears opens it.
+	fresh
+	FAKEDEV_OPEN_ERRNO=ENOENT with_shim "$T/test_prog" lock 3 setenv FAKEDEV_OPEN_ERRNO= lock 3 fds > "$WORK/out" || return 1
+	grep -qx 'mlockall(0x3) = -1 errno=ENODEV' "$WORK/out" || fail "first: $(cat "$WORK/out")" || return 1
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "later: $(cat "$WORK/out")" || return 1
+	grep -qx 'fds=1' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	openline=$(grep -n '^open ' "$LOG" | head -n 1 | cut -d: -f1)
+	mainline=$(grep -n '^main ' "$LOG" | cut -d: -f1)
+	if [ -z "$openline" ] || [ "$openline" -lt "$mainline" ]; then
+		fail "no lazy open in main()"
+		return 1
+	fi
+}
+
+# LOCK_ALL/UNLOCK_ALL answered EACCES: the module declined the caller (a
+# seccomp filter).  The shim makes the system call, with the same
+# flags, and returns what it returns; errno untouched on success.
+t_shim_eacces_fallback() {
+	FAKEDEV_ERRNO=EACCES with_shim "$T/test_prog" lock 3 unlock lock 0x5 > "$WORK/out" 2> "$WORK/err" || return 1
+	[ -s "$WORK/err" ] && { fail "stderr without MLOCKDEV_SHIM_DEBUG: $(cat "$WORK/err")"; return 1; }
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "lock: $(cat "$WORK/out")" || return 1
+	grep -qx 'munlockall() = 0 errno=SENTINEL' "$WORK/out" || fail "unlock: $(cat "$WORK/out")" || return 1
+	grep -qx 'mlockall(0x5) = 0 errno=SENTINEL' "$WORK/out" || fail "lock 0x5: $(cat "$WORK/out")" || return 1
+	pid=$(sed -n 's/^main pid=//p' "$LOG")
+	# Each ioctl first, then the system call, in the program's process.
+	got=$(grep -e "^ioctl pid=$pid " -e "^syscall pid=$pid " "$LOG" | awk '{
+		what = ""; flags = "-"; ret = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^req=/ || $i ~ /^nr=[a-z]/) what = $i
+			if ($i ~ /^flags=/) flags = substr($i, 7)
+			if ($i ~ /^ret=/) ret = substr($i, 5)
+		}
+		printf "%s %s %s;", what, flags, ret
+	}')
+	want='req=LOCK_ALL 0x3 -EACCES;nr=mlockall 0x3 0;req=UNLOCK_ALL 0x0 -EACCES;nr=munlockall - 0;req=LOCK_ALL 0x5 -EACCES;nr=mlockall 0x5 0;'
+	[ "$got" = "$want" ] || fail "sequence '$got', want '$want'" || return 1
+	# The system call's failure is the program's.
+	for e in EPERM ENOMEM EINVAL; do
+		fresh
+		FAKEDEV_ERRNO=EACCES FAKEDEV_SYSCALL_ERRNO=$e with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" || return 1
+		grep -qx "mlockall(0x3) = -1 errno=$e" "$WORK/out" || fail "$e lock: $(cat "$WORK/out")" || return 1
+		grep -qx "munlockall() = -1 errno=$e" "$WORK/out" || fail "$e unlock: $(cat "$WORK/out")" || return 1
+		[ "$(loglines "^syscall .*ret=-$e")" = 2 ] || fail "$e: system calls" || return 1
+	done
+}
+
+t_shim_eacces_debug() {
+	FAKEDEV_ERRNO=EACCES MLOCKDEV_SHIM_DEBUG=1 with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -q 'mlockdev-preload\[[0-9]*\]: mlockall(0x3) = 0 \[system call: the device declined this process, EACCES, seccomp filter\]$' "$WORK/err" ||
+		fail "stderr: $(cat "$WORK/err")" || return 1
+	grep -q 'munlockall() = 0 \[system call: the device declined this process, EACCES, seccomp filter\]$' "$WORK/err" ||
+		fail "stderr: $(cat "$WORK/err")" || return 1
+	# Only the system call's result: no line for the declined ioctl.
+	[ "$(grep -c 'mlockall(0x3)' "$WORK/err")" = 1 ] || fail "stderr: $(cat "$WORK/err")" || return 1
+	fresh
+	FAKEDEV_ERRNO=EACCES FAKEDEV_SYSCALL_ERRNO=EPERM MLOCKDEV_SHIM_DEBUG=1 with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -q 'mlockall(0x1) = -1 (EPERM) \[system call: ' "$WORK/err" || fail "stderr: $(cat "$WORK/err")"
+}
+
+# MLOCKDEV_LOCK under a filter: the constructor falls back as the calls do;
+# if the system call fails too, the program does not run.
+t_shim_lock_env_eacces() {
+	FAKEDEV_ERRNO=EACCES MLOCKDEV_LOCK=current,future with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err" ||
+		fail "exit $?: $(cat "$WORK/err")" || return 1
+	[ "$(loglines '^syscall .*nr=mlockall flags=0x3 ret=0')" = 1 ] || fail "no system call" || return 1
+	lockline=$(grep -n '^syscall ' "$LOG" | head -n 1 | cut -d: -f1)
+	mainline=$(grep -n '^main ' "$LOG" | cut -d: -f1)
+	[ "$lockline" -lt "$mainline" ] || fail "system call after main" || return 1
+	fresh
+	FAKEDEV_ERRNO=EACCES FAKEDEV_SYSCALL_ERRNO=EPERM MLOCKDEV_LOCK=current with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	[ $rc -eq 125 ] || fail "exit $rc, want 125" || return 1
+	grep -q 'declined this process.*seccomp.*mlockall(2) failed: Operation not permitted' "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
+	[ "$(loglines '^main ')" = 0 ] || fail "main() ran"
 }
 
 t_shim_nodev() {
@@ -147,7 +267,9 @@ t_shim_nodev() {
 }
 
 # MLOCKDEV_LOCK: LOCK_ALL with the right flags, in the program's own
-# process, before main(); the descriptor is not left open.
+# process, before main(); the descriptor stays open for the program's own
+# calls (it is O_CLOEXEC, and the library copes with a program that closes
+# it or reuses its number: lib-reopen-closed-or-reused-fd).
 t_shim_lock_env() {
 	for pair in current:0x1 future:0x2 current,future:0x3 \
 	    current,onfault:0x5 onfault,future:0x6 current,future,onfault:0x7; do
@@ -156,7 +278,8 @@ t_shim_lock_env() {
 		MLOCKDEV_LOCK=$spec with_shim "$T/test_prog" fds > "$WORK/out" 2> "$WORK/err" ||
 			fail "$spec: exit $?: $(cat "$WORK/err")" || return 1
 		[ -s "$WORK/err" ] && { fail "$spec: stderr: $(cat "$WORK/err")"; return 1; }
-		grep -qx 'fds=0' "$WORK/out" || fail "$spec: descriptor left open: $(cat "$WORK/out")" || return 1
+		grep -qx 'fds=1' "$WORK/out" || fail "$spec: want the one descriptor kept: $(cat "$WORK/out")" || return 1
+		[ "$(loglines '^open ')" = 1 ] || fail "$spec: $(loglines '^open ') opens" || return 1
 		pid=$(sed -n 's/^main pid=//p' "$LOG")
 		first=$(sed -n '/req=/{p;q}' "$LOG")
 		case $first in
@@ -330,6 +453,12 @@ run_test shim-routes-calls t_shim_calls
 run_test shim-control-without-shim t_noshim_control
 run_test shim-errno-propagation t_shim_errno
 run_test shim-nodev t_shim_nodev
+run_test shim-opens-device-before-main t_shim_eager_open
+run_test shim-keeps-device-across-privilege-drop t_shim_privilege_drop
+run_test shim-open-fails-lazy-open-same-errors t_shim_open_fails
+run_test shim-eacces-falls-back-to-syscall t_shim_eacces_fallback
+run_test shim-eacces-fallback-debug t_shim_eacces_debug
+run_test shim-lock-env-eacces-falls-back t_shim_lock_env_eacces
 run_test shim-lock-env-before-main t_shim_lock_env
 run_test shim-lock-env-empty t_shim_lock_env_empty
 run_test shim-lock-env-invalid t_shim_lock_env_bad

@@ -4,13 +4,15 @@
  * munlockall() and knows nothing of mlockdev: the stand-in for
  * unmodified programs in the preload shim tests.
  *
- *   test_prog [lock FLAGS | unlock | fds]...
+ *   test_prog [lock FLAGS | unlock | fds | setenv NAME=VALUE]...
  *
  * First appends "main pid=P" to $FAKEDEV_LOG (so a test can see what
  * happened before main), then runs each step and prints its result:
  *   mlockall(0x3) = 0 errno=SENTINEL
  *   munlockall() = -1 errno=EPERM
  *   fds=N            descriptors open on $FAKEDEV_PATH
+ * "setenv FAKEDEV_OPEN_ERRNO=EACCES" plays a program that drops its
+ * privileges: from then on the fake device refuses to be opened.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -85,6 +87,12 @@ int main(int argc, char **argv)
 			printf("munlockall() = %d errno=%s\n", r, ename(e));
 		} else if (!strcmp(argv[i], "fds")) {
 			printf("fds=%d\n", fake_fds());
+		} else if (!strcmp(argv[i], "setenv") && i + 1 < argc &&
+			   strchr(argv[i + 1], '=')) {
+			if (putenv(argv[++i])) {
+				perror("test_prog: putenv");
+				return 2;
+			}
 		} else {
 			fprintf(stderr, "test_prog: bad argument '%s'\n", argv[i]);
 			return 2;
