@@ -25,6 +25,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <kunit/visibility.h>
 
 #include "compat.h"
 #include "mlockdev.h"
@@ -198,6 +199,7 @@ void mlockdev_walk_page_tables(struct vm_area_struct *vma,
 		cond_resched();
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_walk_page_tables);
 
 /**
  * mlockdev_pte_folio - vm_normal_folio() for the VMAs mlock locks
@@ -217,6 +219,7 @@ struct folio *mlockdev_pte_folio(pte_t pte)
 		return NULL;
 	return page_folio(pfn_to_page(pfn));
 }
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_pte_folio);
 
 /**
  * mlockdev_pmd_folio - the folio a PMD maps, unless mlock leaves it alone
@@ -239,6 +242,7 @@ struct folio *mlockdev_pmd_folio(pmd_t pmd)
 		return NULL;
 	return folio;
 }
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_pmd_folio);
 
 /* Bits folio_pte_batch() does not compare, as mlock asks it to. */
 static pte_t mlockdev_pte_batch_key(pte_t pte)
@@ -281,6 +285,7 @@ unsigned int mlockdev_folio_pte_batch(struct folio *folio, pte_t *ptep,
 	}
 	return nr;
 }
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_folio_pte_batch);
 
 /**
  * mlockdev_folio_within_range - folio_within_range() of mm/internal.h
@@ -310,3 +315,4 @@ bool mlockdev_folio_within_range(struct folio *folio,
 	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
 	return addr >= start && end - addr >= folio_size(folio);
 }
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_folio_within_range);

@@ -64,24 +64,65 @@ struct lk_pages {
 	unsigned long mlocked;
 };
 
-/* Count present and PG_mlocked pages without faulting any in. */
+/* A counting walk over page tables, with the walker the page pass uses. */
+static void lk_count_folio(struct lk_pages *count, struct folio *folio,
+			   unsigned long nr)
+{
+	count->present += nr;
+	if (folio_test_mlocked(folio))
+		count->mlocked += nr;
+}
+
+static void lk_count_pmd(pmd_t pmd, void *priv)
+{
+	struct folio *folio = pmd_present(pmd) ? mlockdev_pmd_folio(pmd) : NULL;
+
+	if (folio)
+		lk_count_folio(priv, folio, HPAGE_PMD_NR);
+}
+
+static unsigned long lk_count_ptes(pte_t *pte, unsigned long start,
+				   unsigned long addr, unsigned long end,
+				   void *priv)
+{
+	for (; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
+		struct folio *folio;
+
+		if (!pte_present(ptent))
+			continue;
+		folio = mlockdev_pte_folio(ptent);
+		if (folio)
+			lk_count_folio(priv, folio, 1);
+	}
+	return end;
+}
+
+static void lk_count_unlocked(void *priv)
+{
+}
+
+static const struct mlockdev_pt_walk_ops lk_count_ops = {
+	.pmd_leaf	= lk_count_pmd,
+	.pte_range	= lk_count_ptes,
+	.unlocked	= lk_count_unlocked,
+};
+
+/*
+ * Count present and PG_mlocked pages of the VMA at @addr (which the tests
+ * map whole), without faulting any in and without GUP.
+ */
 static struct lk_pages lk_count(unsigned long addr, unsigned long nr)
 {
 	struct lk_pages count = {};
-	unsigned long i;
+	struct vm_area_struct *vma;
 
-	mmap_read_lock(current->mm);
-	for (i = 0; i < nr; i++) {
-		struct page *page;
-
-		if (mlockdev_gup_present(addr + i * PAGE_SIZE, 1, &page) != 1)
-			continue;
-		count.present++;
-		if (folio_test_mlocked(page_folio(page)))
-			count.mlocked++;
-		put_page(page);
-	}
-	mmap_read_unlock(current->mm);
+	mmap_write_lock(current->mm);
+	vma = find_vma(current->mm, addr);
+	if (vma && vma->vm_start == addr &&
+	    vma->vm_end == addr + nr * PAGE_SIZE)
+		mlockdev_walk_page_tables(vma, &lk_count_ops, &count);
+	mmap_write_unlock(current->mm);
 	return count;
 }
 

@@ -119,12 +119,59 @@ static void policy_vma_lockable(struct kunit *test)
 #endif
 }
 
+/*
+ * mlock_fixup()'s locked_vm delta, in the page-count type of the kernel
+ * built against: 6.1's int truncates a VMA of 8 TiB or more modulo 2^32
+ * pages and negates in the int (-INT_MIN is INT_MIN); 6.12's long does
+ * neither.
+ */
+static long policy_delta(unsigned long bytes, vm_flags_t from, vm_flags_t to)
+{
+	struct vm_area_struct vma = {
+		.vm_start = 0x100000000000UL,
+		.vm_end = 0x100000000000UL + bytes,
+	};
+
+	return mlockdev_locked_vm_delta(&vma, from, to);
+}
+
+static void policy_locked_vm_delta(struct kunit *test)
+{
+	const unsigned long tib = 1UL << 40;
+	const long pages_8t = (long)(8 * tib >> PAGE_SHIFT);
+	const vm_flags_t lo = VM_LOCKED, lf = VM_LOCKED | VM_LOCKONFAULT;
+
+	KUNIT_EXPECT_EQ(test, policy_delta(4 * PAGE_SIZE, 0, lo), 4L);
+	KUNIT_EXPECT_EQ(test, policy_delta(4 * PAGE_SIZE, lo, 0), -4L);
+	KUNIT_EXPECT_EQ(test, policy_delta(4 * PAGE_SIZE, lo, lf), 0L);
+	KUNIT_EXPECT_EQ(test, policy_delta(4 * PAGE_SIZE, lf, lo), 0L);
+	KUNIT_EXPECT_EQ(test, policy_delta(4 * PAGE_SIZE, 0, lf), 4L);
+
+	if (MLOCKDEV_KERNEL_AT_LEAST(6, 12)) {
+		KUNIT_EXPECT_EQ(test, policy_delta(8 * tib, 0, lo), pages_8t);
+		KUNIT_EXPECT_EQ(test, policy_delta(8 * tib, lo, 0), -pages_8t);
+		KUNIT_EXPECT_EQ(test, policy_delta(16 * tib, lo, 0),
+				-2 * pages_8t);
+	} else {
+		/* 2^31 pages: INT_MIN both ways. */
+		KUNIT_EXPECT_EQ(test, policy_delta(8 * tib, 0, lo),
+				(long)INT_MIN);
+		KUNIT_EXPECT_EQ(test, policy_delta(8 * tib, lo, 0),
+				(long)INT_MIN);
+		/* 2^32 pages: 0.  3 * 2^31: INT_MIN again. */
+		KUNIT_EXPECT_EQ(test, policy_delta(16 * tib, 0, lo), 0L);
+		KUNIT_EXPECT_EQ(test, policy_delta(24 * tib, lo, 0),
+				(long)INT_MIN);
+	}
+}
+
 static struct kunit_case policy_cases[] = {
 	KUNIT_CASE(policy_flags_all_small_values),
 	KUNIT_CASE(policy_flags_unknown_bits),
 	KUNIT_CASE(policy_limit_pages_boundaries),
 	KUNIT_CASE(policy_fits_boundaries),
 	KUNIT_CASE(policy_vma_lockable),
+	KUNIT_CASE(policy_locked_vm_delta),
 	{}
 };
 
