@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@
 #define MODNAME		"mlockdev"
 #define SHIM_NAME	"libmlockdev-preload.so"
 #define SYSFS_DEFAULT	"/sys/class/misc/" MLOCKDEV_DEVICE_NAME
+#define PARAMS_DEFAULT	"/sys/module/" MODNAME "/parameters"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -52,8 +55,8 @@ static int verbose;
 static const char *const stat_names[] = {
 	"lock_calls", "unlock_calls", "lock_failed", "unlock_failed",
 	"failed_efault", "failed_einval", "failed_eperm", "failed_eintr",
-	"failed_enomem", "failed_other", "pages_populated", "pages_mlocked",
-	"pages_munlocked", "lock_ns", "unlock_ns",
+	"failed_enomem", "failed_eacces", "failed_other", "pages_populated",
+	"pages_mlocked", "pages_munlocked", "lock_ns", "unlock_ns",
 };
 #define NR_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
 
@@ -132,7 +135,8 @@ static const char main_help[] =
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error; run: the command's.\n"
 "Environment: MLOCKDEV_DEVICE (device, default /dev/mlockdev),\n"
-"MLOCKDEV_PRELOAD (the shim), MLOCKDEV_SYSFS_DIR (default " SYSFS_DEFAULT ").\n"
+"MLOCKDEV_PRELOAD (the shim), MLOCKDEV_SYSFS_DIR (default " SYSFS_DEFAULT "),\n"
+"MLOCKDEV_PARAMS_DIR (default " PARAMS_DEFAULT ").\n"
 "See mlockdevctl(1).\n";
 
 static const char load_help[] =
@@ -163,9 +167,11 @@ static const char unload_help[] =
 static const char status_help[] =
 "Usage: " PROG " status [--json]\n"
 "\n"
-"Show whether the module is loaded and its refcount, the device node and\n"
-"its mode, the ABI version, features and build release the device reports\n"
-"(VERSION ioctl), and the module's counters (" SYSFS_DEFAULT "/stats).\n"
+"Show whether the module is loaded and its refcount, the device node (mode,\n"
+"owner, who may open it and whether you can), the module's parameters\n"
+"(mode, allow_seccomp: whether callers under a seccomp filter are served),\n"
+"the ABI version, features and build release the device reports (VERSION\n"
+"ioctl), and the module's counters (" SYSFS_DEFAULT "/stats).\n"
 "Exits 0 whenever it could report, loaded or not.\n"
 "\n"
 "Options:\n"
@@ -177,8 +183,10 @@ static const char run_help[] =
 "\n"
 "Execute CMD with the preload shim (" SHIM_NAME ") in front of\n"
 "LD_PRELOAD, so that its own mlockall()/munlockall() calls go through the\n"
-"device.  Refuses to start when the device is missing.  The exit status is\n"
-"CMD's (126: cannot execute, 127: not found).\n"
+"device.  Refuses to start, saying what to do, when the device is missing\n"
+"or you cannot open it (it is root's only unless the module was loaded\n"
+"with mode=).  The exit status is CMD's (126: cannot execute, 127: not\n"
+"found).\n"
 "\n"
 "Options:\n"
 "  --lock SPEC     also lock CMD's memory through the device before its\n"
@@ -339,6 +347,187 @@ static const char *sysfs_dir(void)
 	const char *d = getenv("MLOCKDEV_SYSFS_DIR");
 
 	return d && *d ? d : SYSFS_DEFAULT;
+}
+
+static const char *params_dir(void)
+{
+	const char *d = getenv("MLOCKDEV_PARAMS_DIR");
+
+	return d && *d ? d : PARAMS_DEFAULT;
+}
+
+/* --- who may open the device ----------------------------------------------- */
+
+/* A user's name, or NULL. */
+static const char *user_name(uid_t uid)
+{
+	static char name[64];
+	struct passwd *pw = getpwuid(uid);
+
+	if (!pw)
+		return NULL;
+	snprintf(name, sizeof(name), "%s", pw->pw_name);
+	return name;
+}
+
+static const char *group_name(gid_t gid)
+{
+	static char name[64];
+	struct group *gr = getgrgid(gid);
+
+	if (!gr)
+		return NULL;
+	snprintf(name, sizeof(name), "%s", gr->gr_name);
+	return name;
+}
+
+/* Is gid this process's effective or a supplementary group? */
+static int in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int i, n;
+
+	if (getegid() == gid)
+		return 1;
+	n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Who may open the node read-write, from its permission bits: "every
+ * user", "root and the group G", "root only".
+ */
+static void node_audience(const struct stat *st, char *buf, size_t len)
+{
+	const char *owner = user_name(st->st_uid);
+	const char *group = group_name(st->st_gid);
+	char o[32], g[32];
+	mode_t m = st->st_mode;
+
+	if (!owner)
+		snprintf(o, sizeof(o), "uid %u", (unsigned)st->st_uid);
+	if (!group)
+		snprintf(g, sizeof(g), "gid %u", (unsigned)st->st_gid);
+	if ((m & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH))
+		snprintf(buf, len, "every user");
+	else if ((m & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP))
+		snprintf(buf, len, "%s and the group %s", owner ? owner : o,
+			 group ? group : g);
+	else
+		snprintf(buf, len, "%s only", owner ? owner : o);
+}
+
+/*
+ * Why this process cannot open the device (open(2) failed with err), and
+ * what to do, as one sentence without "error:".
+ */
+static void open_failure_message(const char *path, int err, char *buf,
+				 size_t len)
+{
+	const char *owner, *group;
+	struct stat st;
+	mode_t m;
+
+	if (err == ENOENT || err == ENXIO || err == ENODEV) {
+		snprintf(buf, len, "mlockdev is not loaded: run 'mlockdevctl "
+			 "load' (%s does not exist)", path);
+		return;
+	}
+	if ((err != EACCES && err != EPERM) || stat(path, &st)) {
+		snprintf(buf, len, "cannot open %s: %s", path, strerror(err));
+		return;
+	}
+	m = st.st_mode & 07777;
+	owner = user_name(st.st_uid);
+	owner = owner ? owner : "its owner";
+	if (geteuid() == 0) {
+		snprintf(buf, len, "cannot open %s read-write: %s, although "
+			 "you are root (mode %04o): a security module (SELinux, "
+			 "AppArmor) or the mount of /dev forbids it", path,
+			 strerror(err), (unsigned)m);
+		return;
+	}
+	if (!(m & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH))) {
+		snprintf(buf, len, "%s is %s's only (mode %04o): run as %s, or "
+			 "have root reload the module with mode=0666 to let "
+			 "every user in (mlockdevctl unload; mlockdevctl load "
+			 "PATH.ko mode=0666), or with mode=0660 and a udev rule "
+			 "that gives the node a group", path, owner, (unsigned)m,
+			 st.st_uid == 0 ? "root" : owner);
+		return;
+	}
+	if ((m & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP) &&
+	    !in_group(st.st_gid)) {
+		group = group_name(st.st_gid);
+		snprintf(buf, len, "%s is open to %s and the group %s only "
+			 "(mode %04o), and you are not in that group: run as "
+			 "root, join the group (and log in again), or have root "
+			 "reload the module with mode=0666 to let every user in",
+			 path, owner, group ? group : "of the node", (unsigned)m);
+		return;
+	}
+	snprintf(buf, len, "cannot open %s read-write: %s (mode %04o, owner "
+		 "%s, gid %u; you are uid %u): run as root, or have root reload "
+		 "the module with mode=0666 to let every user in", path,
+		 strerror(err), (unsigned)m, owner, (unsigned)st.st_gid,
+		 (unsigned)geteuid());
+}
+
+/* Can this process open the device as the library does?  0 or an errno. */
+static int try_open_device(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* The allow_seccomp parameter: 1 (Y), 0 (N), -1 when it cannot be read. */
+static int allow_seccomp_param(void)
+{
+	char path[PATH_MAX], buf[16];
+
+	snprintf(path, sizeof(path), "%s/allow_seccomp", params_dir());
+	if (read_small_file(path, buf, sizeof(buf)))
+		return -1;
+	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
+}
+
+/* The mode parameter (permission bits), or -1 when it cannot be read. */
+static long mode_param(void)
+{
+	char path[PATH_MAX], buf[32], *end;
+	long v;
+
+	snprintf(path, sizeof(path), "%s/mode", params_dir());
+	if (read_small_file(path, buf, sizeof(buf)))
+		return -1;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	return errno || end == buf || *end || v < 0 ? -1 : v;
+}
+
+/* Is this process under a seccomp filter (Seccomp: 2 in its status)? */
+static int under_seccomp_filter(void)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+	int filtered = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8)) {
+			filtered = atoi(line + 8) == 2;
+			break;
+		}
+	fclose(f);
+	return filtered;
 }
 
 /* --- libkmod ------------------------------------------------------------- */
@@ -732,6 +921,10 @@ struct status {
 	const char *device;
 	int dev_exists;
 	struct stat dev_st;
+	int open_errno;		/* of open(2) O_RDWR, 0 if it worked */
+	int have_params;	/* the parameters directory exists */
+	long mode_param;	/* -1: unknown */
+	int allow_seccomp;	/* 1, 0, -1: unknown */
 	int abi_ok;
 	int abi_errno;
 	struct mlockdev_info info;
@@ -760,6 +953,10 @@ static void gather_status(struct status *s, struct kmod_ctx *ctx)
 	}
 	s->device = device_path();
 	s->dev_exists = stat(s->device, &s->dev_st) == 0;
+	s->open_errno = s->dev_exists ? try_open_device(s->device) : ENOENT;
+	s->have_params = access(params_dir(), F_OK) == 0;
+	s->mode_param = mode_param();
+	s->allow_seccomp = allow_seccomp_param();
 	if (mlockdev_query(&s->info) == 0)
 		s->abi_ok = 1;
 	else
@@ -809,11 +1006,30 @@ static void print_status_json(const struct status *s)
 		       file_type(s->dev_st.st_mode),
 		       (unsigned)(s->dev_st.st_mode & 07777),
 		       (unsigned)s->dev_st.st_uid, (unsigned)s->dev_st.st_gid);
+		printf(", \"user\": ");
+		json_string(stdout, user_name(s->dev_st.st_uid));
+		printf(", \"group\": ");
+		json_string(stdout, group_name(s->dev_st.st_gid));
 		if (S_ISCHR(s->dev_st.st_mode))
 			printf(", \"major\": %u, \"minor\": %u",
 			       major(s->dev_st.st_rdev), minor(s->dev_st.st_rdev));
+		printf(", \"can_open\": %s, \"open_error\": ",
+		       s->open_errno ? "false" : "true");
+		json_string(stdout, s->open_errno ? strerror(s->open_errno) : NULL);
 	}
-	printf("},\n  \"abi\": ");
+	printf("},\n  \"parameters\": ");
+	if (!s->have_params) {
+		printf("null");
+	} else {
+		printf("{\"mode\": ");
+		if (s->mode_param >= 0)
+			printf("\"%04lo\"", s->mode_param);
+		else
+			printf("null");
+		printf(", \"allow_seccomp\": %s}", s->allow_seccomp < 0 ? "null" :
+		       s->allow_seccomp ? "true" : "false");
+	}
+	printf(",\n  \"abi\": ");
 	if (s->abi_ok) {
 		const char *sep = "";
 
@@ -876,14 +1092,48 @@ static void print_status_text(const struct status *s)
 	if (!s->dev_exists)
 		printf("missing\n");
 	else if (S_ISCHR(s->dev_st.st_mode))
-		printf("char %u:%u, mode %04o, uid %u, gid %u\n",
+		printf("char %u:%u, mode %04o, uid %u (%s), gid %u (%s)\n",
 		       major(s->dev_st.st_rdev), minor(s->dev_st.st_rdev),
 		       (unsigned)(s->dev_st.st_mode & 07777),
-		       (unsigned)s->dev_st.st_uid, (unsigned)s->dev_st.st_gid);
+		       (unsigned)s->dev_st.st_uid,
+		       user_name(s->dev_st.st_uid) ?: "?",
+		       (unsigned)s->dev_st.st_gid,
+		       group_name(s->dev_st.st_gid) ?: "?");
 	else
 		printf("%s file, mode %04o (not a device)\n",
 		       file_type(s->dev_st.st_mode),
 		       (unsigned)(s->dev_st.st_mode & 07777));
+	if (s->dev_exists) {
+		char who[160], why[512];
+
+		node_audience(&s->dev_st, who, sizeof(who));
+		printf("access:      %s (mode %04o); ", who,
+		       (unsigned)(s->dev_st.st_mode & 07777));
+		if (!s->open_errno) {
+			printf("you can open it\n");
+		} else {
+			open_failure_message(s->device, s->open_errno, why,
+					     sizeof(why));
+			printf("you cannot: %s\n", why);
+		}
+	}
+	if (s->have_params) {
+		printf("parameters:  mode=");
+		if (s->mode_param >= 0)
+			printf("%04lo", s->mode_param);
+		else
+			printf("?");
+		printf(" allow_seccomp=%s\n", s->allow_seccomp < 0 ? "?" :
+		       s->allow_seccomp ? "Y" : "N");
+		if (s->allow_seccomp == 1)
+			printf("seccomp:     callers under a seccomp filter are "
+			       "served: the device is a way around a filter "
+			       "that denies mlockall(2)\n");
+		else if (s->allow_seccomp == 0)
+			printf("seccomp:     callers under a seccomp filter are "
+			       "declined (EACCES); the preload shim then makes "
+			       "the system call, and the filter decides\n");
+	}
 	if (s->abi_ok) {
 		printf("ABI:         %u.%u\n", s->info.abi_major, s->info.abi_minor);
 		printf("features:   ");
@@ -1065,6 +1315,18 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 
+	/*
+	 * Can this user open the device at all?  The shim opens it in CMD
+	 * before main(), with CMD's credentials, which are ours.
+	 */
+	o = try_open_device(device_path());
+	if (o) {
+		char why[512];
+
+		open_failure_message(device_path(), o, why, sizeof(why));
+		error("%s", why);
+		return EXIT_FAIL;
+	}
 	if (mlockdev_query(&info)) {
 		if (errno == ENODEV)
 			error("mlockdev is not loaded: run 'mlockdevctl load' "
@@ -1085,6 +1347,13 @@ static int cmd_run(int argc, char **argv)
 		      info.kernel_release, (unsigned long long)info.features);
 		return EXIT_FAIL;
 	}
+	/* CMD inherits our filter: say that the device will decline it. */
+	if (under_seccomp_filter() && allow_seccomp_param() == 0)
+		warning("this process is under a seccomp filter, which '%s' "
+			"inherits, and mlockdev declines such callers "
+			"(allow_seccomp=N): the shim will make its mlockall() "
+			"and munlockall() as system calls, and the filter "
+			"decides", argv[optind]);
 
 	old = getenv("LD_PRELOAD");
 	if (old && *old && in_preload_list(old, shim))

@@ -19,6 +19,7 @@ T=$O/tests
 FAKEDEV=$LIBO/tests/libfakedev.so
 FAKEKMOD=$T/libfakekmod.so
 PROG=$LIBO/tests/test_prog
+PROBE=$T/mlockall-probe
 SHIM=$(realpath "$LIBO/libmlockdev-preload.so")
 ONLY=${1:-*}
 
@@ -149,6 +150,69 @@ t_run_no_device() {
 	expect_err "^mlockdevctl: error: mlockdev is not loaded: run 'mlockdevctl load'"
 }
 
+# The device exists but this user cannot open it: say why and what to do,
+# before anything runs.  As root, the real thing, as nobody (the probe
+# drops privileges and execs mlockdevctl); as another user, the fake
+# device refuses the open.
+t_run_cannot_open() {
+	if [ "$(id -u)" != 0 ]; then
+		me=$(id -un)
+		chmod 0600 "$DEV"
+		FAKEDEV_OPEN_ERRNO=EACCES ctl_fake run -- "$PROG" lock 1
+		expect_rc 1 || return 1
+		expect_err "^mlockdevctl: error: $DEV is $me's only (mode 0600): run as $me, or have root reload the module with mode=0666" || return 1
+		[ ! -s "$OUT" ] || fail "the program ran: $(cat "$OUT")"
+		return
+	fi
+	# Let nobody reach $DEV (mktemp -d made $WORK 0700).
+	chmod 0755 "$WORK"
+	chmod 0600 "$DEV"
+	MLOCKDEV_DEVICE=$DEV "$PROBE" nobody exec "$CTL" run -- "$PROG" lock 1 > "$OUT" 2> "$ERR"
+	rc=$?
+	if [ $rc -eq 126 ] || [ $rc -eq 127 ]; then
+		skip_reason="nobody cannot run $CTL ($(cat "$ERR"))"
+		return 77
+	fi
+	expect_rc 1 || return 1
+	expect_err "^mlockdevctl: error: $DEV is root's only (mode 0600): run as root, or have root reload the module with mode=0666 to let every user in (mlockdevctl unload; mlockdevctl load PATH.ko mode=0666), or with mode=0660 and a udev rule that gives the node a group$" || return 1
+	[ ! -s "$OUT" ] || fail "the program ran: $(cat "$OUT")" || return 1
+	chmod 0660 "$DEV"
+	MLOCKDEV_DEVICE=$DEV "$PROBE" nobody exec "$CTL" run -- "$PROG" lock 1 > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_rc 1 || return 1
+	expect_err "^mlockdevctl: error: $DEV is open to root and the group $(id -gn) only (mode 0660), and you are not in that group: run as root, join the group" || return 1
+	# Root refused (a security module; here the fake): no advice to be root.
+	FAKEDEV_OPEN_ERRNO=EACCES ctl_fake run -- "$PROG" lock 1
+	expect_rc 1 || return 1
+	expect_err "^mlockdevctl: error: cannot open $DEV read-write: Permission denied, although you are root"
+}
+
+# mlockdevctl itself is under a seccomp filter, which the command inherits:
+# a warning, and the shim's system call does the work.
+t_run_seccomp_warning() {
+	mkdir -p "$WORK/params"
+	echo 384 > "$WORK/params/mode"
+	echo N > "$WORK/params/allow_seccomp"
+	MLOCKDEV_PARAMS_DIR=$WORK/params MLOCKDEV_DEVICE=$DEV FAKEDEV_PATH=$DEV \
+		FAKEDEV_LOG=$LOG FAKEDEV_ERRNO=EACCES LD_PRELOAD=$FAKEDEV \
+		"$PROBE" filter allow exec "$CTL" run -- "$PROG" lock 1 > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_rc 0 || return 1
+	expect_err "^mlockdevctl: warning: this process is under a seccomp filter, which '$PROG' inherits, and mlockdev declines such callers (allow_seccomp=N)" || return 1
+	expect_out '^mlockall(0x1) = 0 errno=SENTINEL$' || return 1
+	grep -q '^syscall pid=[0-9]* nr=mlockall flags=0x1 ret=0' "$LOG" || fail "no system call: $(cat "$LOG")" || return 1
+	# No filter, or filtered callers allowed: no warning.
+	MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake run -- "$PROG" lock 1
+	expect_rc 0 || return 1
+	[ ! -s "$ERR" ] || fail "stderr without a filter" || return 1
+	echo Y > "$WORK/params/allow_seccomp"
+	MLOCKDEV_PARAMS_DIR=$WORK/params MLOCKDEV_DEVICE=$DEV FAKEDEV_PATH=$DEV \
+		LD_PRELOAD=$FAKEDEV "$PROBE" filter allow exec "$CTL" run -- "$PROG" lock 1 > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_rc 0 || return 1
+	[ ! -s "$ERR" ] || fail "warning with allow_seccomp=Y"
+}
+
 t_run_no_lock_feature() {
 	FAKEDEV_FEATURES=0x1 ctl_fake run -- true
 	expect_rc 1 && expect_err 'does not implement LOCK_ALL/UNLOCK_ALL'
@@ -236,10 +300,12 @@ py() {
 
 t_status_json_not_loaded() {
 	[ -e /sys/module/mlockdev ] && { skip_reason="mlockdev is loaded here"; return 77; }
-	MLOCKDEV_DEVICE=$WORK/nonexistent MLOCKDEV_SYSFS_DIR=$WORK/nosys ctl status --json
+	MLOCKDEV_DEVICE=$WORK/nonexistent MLOCKDEV_SYSFS_DIR=$WORK/nosys \
+		MLOCKDEV_PARAMS_DIR=$WORK/noparams ctl status --json
 	expect_rc 0 || return 1
 	json_ok || return 1
-	py 'j["loaded"] is False and j["abi"] is None and j["stats"] is None and j["device"]["exists"] is False and j["module"] == "mlockdev"'
+	py 'j["loaded"] is False and j["abi"] is None and j["stats"] is None and j["device"]["exists"] is False and j["module"] == "mlockdev"' || return 1
+	py 'j["parameters"] is None'
 }
 
 t_status_json_fake() {
@@ -276,6 +342,47 @@ t_status_text_fake() {
 	expect_out '^built for: *6\.12\.0-fake' || return 1
 	expect_out '^  lock_calls *42$' || return 1
 	expect_out "^device: *$DEV: regular file"
+}
+
+# Who may open the node, whether we can, and the module's mode and
+# allow_seccomp parameters.
+t_status_access() {
+	me=$(id -un)
+	mkdir -p "$WORK/params"
+	echo 384 > "$WORK/params/mode"
+	echo N > "$WORK/params/allow_seccomp"
+	chmod 0600 "$DEV"
+	MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status
+	expect_rc 0 || return 1
+	expect_out "^access: *$me only (mode 0600); you can open it$" || return 1
+	expect_out '^parameters: *mode=0600 allow_seccomp=N$' || return 1
+	expect_out '^seccomp: *callers under a seccomp filter are declined (EACCES); the preload shim then makes the system call' || return 1
+	MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status --json
+	json_ok || return 1
+	py 'j["parameters"] == {"mode": "0600", "allow_seccomp": False}' || return 1
+	py "j['device']['mode'] == '0600' and j['device']['user'] == '$me' and j['device']['can_open'] is True and j['device']['open_error'] is None" || return 1
+	# Refused: the reason, in both forms.
+	FAKEDEV_OPEN_ERRNO=EACCES MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status
+	expect_rc 0 || return 1
+	expect_out "^access: *$me only (mode 0600); you cannot: " || return 1
+	FAKEDEV_OPEN_ERRNO=EACCES MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status --json
+	py 'j["device"]["can_open"] is False and j["device"]["open_error"] == "Permission denied"' || return 1
+	# Group and world modes; filtered callers allowed.
+	chmod 0660 "$DEV"
+	echo 432 > "$WORK/params/mode"
+	echo Y > "$WORK/params/allow_seccomp"
+	MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status
+	expect_out "^access: *$me and the group $(id -gn) (mode 0660); you can open it$" || return 1
+	expect_out '^parameters: *mode=0660 allow_seccomp=Y$' || return 1
+	expect_out '^seccomp: *callers under a seccomp filter are served' || return 1
+	MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status --json
+	py 'j["parameters"] == {"mode": "0660", "allow_seccomp": True}' || return 1
+	chmod 0666 "$DEV"
+	MLOCKDEV_PARAMS_DIR=$WORK/params ctl_fake status
+	expect_out '^access: *every user (mode 0666); you can open it$' || return 1
+	# A module without the parameters (older build): no such lines.
+	MLOCKDEV_PARAMS_DIR=$WORK/noparams ctl_fake status
+	! grep -q '^parameters:\|^seccomp:' "$OUT" || fail "parameters of a module without them"
 }
 
 t_load_vermagic_mismatch() {
@@ -350,9 +457,13 @@ t_install() {
 	make -s -C "$SRCDIR" O="$O" LIBO="$LIBO" install PREFIX=/usr DESTDIR="$st" > "$OUT" 2>&1 ||
 		fail "install: $(cat "$OUT")" || return 1
 	for f in usr/bin/mlockdevctl usr/share/man/man1/mlockdevctl.1 \
-	    usr/lib/mlockdev/libmlockdev-preload.so usr/lib/libmlockdev.so.1; do
+	    usr/lib/mlockdev/libmlockdev-preload.so usr/lib/libmlockdev.so.1 \
+	    usr/libexec/mlockdev/tests/mlockall-probe; do
 		[ -e "$st/$f" ] || fail "missing $f" || return 1
 	done
+	make -s -C "$SRCDIR" O="$O" LIBO="$LIBO" install PREFIX=/usr DESTDIR="$st.notests" \
+		INSTALL_TESTS=no > "$OUT" 2>&1 || fail "install INSTALL_TESTS=no: $(cat "$OUT")" || return 1
+	[ ! -e "$st.notests/usr/libexec" ] || fail "INSTALL_TESTS=no installed $(find "$st.notests/usr/libexec")" || return 1
 	# The installed program finds the shim installed next to it.
 	MLOCKDEV_DEVICE=$DEV FAKEDEV_PATH=$DEV LD_PRELOAD=$FAKEDEV \
 		"$st/usr/bin/mlockdevctl" run -- sh -c "$SHOW_PRELOAD" > "$OUT" 2> "$ERR" ||
@@ -367,6 +478,8 @@ run_test version t_version
 run_test usage-errors-exit-2 t_usage_errors
 run_test run-refuses-without-device t_run_no_device
 run_test run-refuses-without-lock-feature t_run_no_lock_feature
+run_test run-refuses-device-it-cannot-open t_run_cannot_open
+run_test run-warns-under-seccomp-filter t_run_seccomp_warning
 run_test run-routes-program-calls t_run_routes_calls
 run_test run-lock-before-main t_run_lock
 run_test run-debug t_run_debug
@@ -376,6 +489,7 @@ run_test run-preload-override t_run_preload_option
 run_test status-json-not-loaded t_status_json_not_loaded
 run_test status-json-fake-device-and-counters t_status_json_fake
 run_test status-text-fake-device t_status_text_fake
+run_test status-access-and-parameters t_status_access
 run_test load-vermagic-mismatch-names-releases t_load_vermagic_mismatch
 run_test load-error-messages t_load_errors
 run_test load-success-passes-params t_load_success_params
