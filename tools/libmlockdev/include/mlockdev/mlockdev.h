@@ -48,7 +48,10 @@ struct mlockdev_info {
  * mlockall(flags) on the calling process, through the device.  flags is
  * passed to the kernel unchanged.  Returns 0, or -1 with errno set to what
  * mlockall(2) would set (EINVAL, EPERM, ENOMEM, EINTR, ...), or ENODEV if
- * the device does not exist, or open(2)'s errno if it cannot be opened.
+ * the device does not exist, or open(2)'s errno if it cannot be opened,
+ * or EACCES if the module declines the caller (it is under a seccomp
+ * filter and the module was not loaded with allow_seccomp=1): the
+ * library does not make the system call instead.
  */
 int mlockdev_lockall(int flags);
 
