@@ -30,15 +30,18 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 import ktap  # noqa: E402
 
-KERNELS = ["stock-6.12", "stock-6.1", "debug-6.12"]
+KERNELS = ["stock-6.12", "stock-6.1", "debug-6.12",
+           "stock-7.2", "stock-7.3", "debug-7.3"]
 GUEST_DIR = "/opt/mlockdev"
 # Under TCG, and several times slower with KASAN and lockdep.
-GUEST_TIMEOUT = {"debug-6.12": 3600}
+GUEST_TIMEOUT = {"debug-6.12": 3600, "debug-7.3": 3600}
 GUEST_TIMEOUT_DEFAULT = 1800
 GUEST_MEM = 3072
 # A module built for another kernel, for the "wrong kernel" error tests.
 OTHER_KERNEL = {"stock-6.12": "stock-6.1", "stock-6.1": "stock-6.12",
-                "debug-6.12": "stock-6.12"}
+                "debug-6.12": "stock-6.12",
+                "stock-7.2": "stock-7.3", "stock-7.3": "stock-7.2",
+                "debug-7.3": "stock-7.3"}
 # Debian programs that call mlockall(), run under the preload shim.
 GUEST_PROGRAMS = ["/usr/bin/cyclictest", "/usr/bin/signaltest"]
 
