@@ -3,7 +3,8 @@
 #
 # Test "tools/testkernel check-config FRAGMENT CONFIG", the check that
 # every option of the debug kernel's fragment survived olddefconfig,
-# on small fixture configs: no kernel build needed.
+# on small fixture configs, and "merge-fragments", which merges the
+# fragments of debug-7.3 for that check: no kernel build needed.
 #
 #   tools/testkernel.d/test-check-config.sh
 #
@@ -111,7 +112,50 @@ for frag in "$here/../kconfig/debug-6.12.config" "$here/debug-6.12-acpi.config";
 		"$frag" "$empty" \
 		'CONFIG_(SLUB_TINY|DEBUG_KMEMLEAK_AUTO_SCAN):'
 done
-rm -f "$empty"
+
+# debug-7.3 is built from debug-6.12.config and then debug-7.3.config;
+# the check sees them merged, the later line winning: the 6.12 line for
+# the option 7.3 renamed is overridden, and the new name is asked for.
+merged=$(mktemp)
+if "$here/../testkernel" merge-fragments "$merged" \
+	"$here/../kconfig/debug-6.12.config" "$here/../kconfig/debug-7.3.config" >"$out" 2>&1; then
+	expect "debug-6.12.config + debug-7.3.config: merged, an empty config lacks their options" 1 \
+		"$merged" "$empty" \
+		'CONFIG_KASAN: wanted =y, got absent' \
+		'CONFIG_SYSCTL: wanted =y, got absent'
+	expect_absent "debug-6.12.config + debug-7.3.config: PROC_SYSCTL is overridden" \
+		"$merged" "$empty" \
+		'CONFIG_PROC_SYSCTL:'
+else
+	fail "merge-fragments debug-6.12.config debug-7.3.config"
+fi
+rm -f "$merged"
+
+# Small fragments: the override sets one option of the base fragment
+# differently, unsets one and adds one.
+if "$here/../testkernel" merge-fragments "$merged" \
+	"$fx/fragment.config" "$fx/fragment-override.config" >"$out" 2>&1; then
+	expect "merged fragments: a later fragment's line wins" 0 \
+		"$merged" "$fx/override-good.config" \
+		'all 13 options'
+	expect "merged fragments: the base fragment alone does not hold" 1 \
+		"$fx/fragment.config" "$fx/override-good.config" \
+		'CONFIG_NR_CPUS: wanted =8, got =2' \
+		'CONFIG_ZRAM: wanted =y, got is not set'
+else
+	fail "merge-fragments fragment.config fragment-override.config"
+fi
+if "$here/../testkernel" merge-fragments "$merged" \
+	"$fx/fragment.config" "$fx/bad-fragment.config" >"$out" 2>&1; then
+	fail "merge-fragments refuses a malformed line"
+else
+	if grep -q 'bad-fragment.config:3: not an option or a comment' "$out"; then
+		ok "merge-fragments refuses a malformed line"
+	else
+		fail "merge-fragments refuses a malformed line (no line number in the output)"
+	fi
+fi
+rm -f "$empty" "$merged"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
