@@ -7,7 +7,7 @@
  * mlockall(2)/munlockall(2); a control that fails means the test is wrong.
  *
  *   unlock_sigkill_*   A child maps a memfd of MLOCKDEV_ADVERSITY_KILL_MB
- *                      (128) MAP_SHARED, writes it, locks it (MCL_CURRENT),
+ *                      (half a second's populate, 16 to 128) MAP_SHARED, writes it, locks it (MCL_CURRENT),
  *                      makes it PROT_NONE (so that a page walk through GUP
  *                      takes its slow path, which notices signals) and calls
  *                      UNLOCK_ALL; the parent, which keeps the memfd open,
@@ -52,8 +52,11 @@
  * they were before it (invariants.h).
  *
  * Environment:
- *   MLOCKDEV_ADVERSITY_KILL_MB     memfd of the unlock_sigkill trials (128)
- *   MLOCKDEV_ADVERSITY_TRIALS      trials, SIGKILL 0..N-1 ms in (12)
+ *   MLOCKDEV_ADVERSITY_KILL_MB     memfd of the unlock_sigkill trials (what
+ *                                  the machine populates in half a second,
+ *                                  16 to 128)
+ *   MLOCKDEV_ADVERSITY_TRIALS      trials, SIGKILL 0..N-1 ms in (12; fewer
+ *                                  if half the case timeout is spent)
  *   MLOCKDEV_ADVERSITY_SECS        duration of the invalidate race (5)
  *   MLOCKDEV_ADVERSITY_TIMEOUT     seconds per case before it is killed (300)
  *   MLOCKDEV_CASES                 run only these cases (names or prefixes)
@@ -149,87 +152,113 @@ unlock_victim(enum rc_path path, int memfd, size_t len, int fd)
 		pause();
 }
 
+/* What one trial left behind. */
+struct kill_trial {
+	bool unlock_returned;	/* UNLOCK_ALL returned before the kill */
+	struct inv_file_report pages;	/* of the memfd, after the reap */
+	int64_t mlocked_kb, unevictable_kb;	/* over the trial's baseline */
+};
+
+/* SIGKILL @delay_ms into UNLOCK_ALL of a @len memfd: 0, or KSFT_FAIL. */
+static int kill_trial(enum rc_path path, size_t len, unsigned long delay_ms,
+		      struct kill_trial *out)
+{
+	struct inv_counters base, now;
+	int pfd[2], memfd, status, err;
+	char c = 0, done = 0;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	memfd = memfd_create("mlockdev-unlock-kill", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, len)) {
+		NOTE("memfd: %s", strerror(errno));
+		return KSFT_FAIL;
+	}
+	inv_read(&base, false);
+	if (pipe(pfd)) {
+		NOTE("pipe: %s", strerror(errno));
+		return KSFT_FAIL;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		NOTE("fork: %s", strerror(errno));
+		return KSFT_FAIL;
+	}
+	if (!pid) {
+		close(pfd[0]);
+		unlock_victim(path, memfd, len, pfd[1]);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1 || c != 'U') {
+		waitpid(pid, &status, 0);
+		NOTE("the victim did not get to UNLOCK_ALL ('%c', status 0x%x)",
+		     c ? c : '-', status);
+		return KSFT_FAIL;
+	}
+	rc_sleep_ms(delay_ms);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	out->unlock_returned = read(pfd[0], &done, 1) == 1 && done == 'D';
+	close(pfd[0]);
+
+	/* The victim is gone; the memfd, and its pages, are still here. */
+	inv_read(&now, false);
+	err = inv_file_pages(memfd, len, &out->pages);
+	close(memfd);
+	if (err) {
+		NOTE("reading the memfd's pages: %s", strerror(err));
+		return KSFT_FAIL;
+	}
+	out->mlocked_kb = now.mlocked_kb - base.mlocked_kb;
+	out->unevictable_kb = now.unevictable_kb - base.unevictable_kb;
+	return 0;
+}
+
 static int case_unlock_sigkill(enum rc_path path)
 {
+	unsigned long trial, ran = 0, spoiled = 0, finished = 0;
 	size_t len = cfg.kill_len;
-	unsigned long trial, spoiled = 0, finished = 0;
-	long worst_kb = 0;
+	double t0 = rc_now();
+	int64_t worst_kb = 0;
 
 	NOTE("%lu trials: a %zu MiB memfd locked, made PROT_NONE, SIGKILL 0-%lu ms into UNLOCK_ALL",
 	     cfg.trials, len / RC_MIB, cfg.trials - 1);
 	for (trial = 0; trial < cfg.trials; trial++) {
-		struct inv_counters base, now;
-		struct inv_file_report fr;
-		int pfd[2], memfd, status, err;
-		char c = 0, done = 0;
-		pid_t pid;
+		struct kill_trial t;
 
-		memfd = memfd_create("mlockdev-unlock-kill", MFD_CLOEXEC);
-		if (memfd < 0 || ftruncate(memfd, len)) {
-			NOTE("memfd: %s", strerror(errno));
+		/* Leave the case's timeout a margin: fewer trials, said so. */
+		if (rc_now() - t0 > cfg.case_timeout / 2) {
+			NOTE("stopping after %lu trials: half of the %lu s timeout is spent",
+			     ran, cfg.case_timeout);
+			break;
+		}
+		if (kill_trial(path, len, trial, &t))
 			return KSFT_FAIL;
-		}
-		inv_read(&base, false);
-		if (pipe(pfd)) {
-			NOTE("pipe: %s", strerror(errno));
-			return KSFT_FAIL;
-		}
-		fflush(NULL);
-		pid = fork();
-		if (pid < 0) {
-			NOTE("fork: %s", strerror(errno));
-			return KSFT_FAIL;
-		}
-		if (!pid) {
-			close(pfd[0]);
-			unlock_victim(path, memfd, len, pfd[1]);
-		}
-		close(pfd[1]);
-		if (read(pfd[0], &c, 1) != 1 || c != 'U') {
-			waitpid(pid, &status, 0);
-			NOTE("trial %lu: the victim did not get to UNLOCK_ALL ('%c', status 0x%x)",
-			     trial, c ? c : '-', status);
-			return KSFT_FAIL;
-		}
-		rc_sleep_ms(trial);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		/* Did UNLOCK_ALL return before the kill? */
-		if (read(pfd[0], &done, 1) != 1)
-			done = 0;
-		close(pfd[0]);
-		finished += done == 'D';
-
-		inv_read(&now, false);
-		err = inv_file_pages(memfd, len, &fr);
-		if (err) {
-			NOTE("reading the memfd's pages: %s", strerror(err));
-			return KSFT_FAIL;
-		}
+		ran++;
+		finished += t.unlock_returned;
 		NOTE("trial %lu: SIGKILL %lu ms in (UNLOCK_ALL %s): %lu of %lu pages PG_mlocked, %lu unevictable; Mlocked %+lld kB, Unevictable %+lld kB",
-		     trial, trial, done == 'D' ? "had returned" : "had not returned",
-		     fr.mlocked, fr.cached, fr.unevictable,
-		     (long long)(now.mlocked_kb - base.mlocked_kb),
-		     (long long)(now.unevictable_kb - base.unevictable_kb));
-		if (fr.mlocked || fr.unevictable ||
-		    now.mlocked_kb > base.mlocked_kb ||
-		    now.unevictable_kb > base.unevictable_kb) {
+		     trial, trial,
+		     t.unlock_returned ? "had returned" : "had not returned",
+		     t.pages.mlocked, t.pages.cached, t.pages.unevictable,
+		     (long long)t.mlocked_kb, (long long)t.unevictable_kb);
+		if (t.pages.mlocked || t.pages.unevictable || t.mlocked_kb > 0 ||
+		    t.unevictable_kb > 0) {
 			spoiled++;
-			if (now.mlocked_kb - base.mlocked_kb > worst_kb)
-				worst_kb = now.mlocked_kb - base.mlocked_kb;
+			if (t.mlocked_kb > worst_kb)
+				worst_kb = t.mlocked_kb;
 		}
-		close(memfd);
 	}
-	NOTE("UNLOCK_ALL returned before the kill in %lu of %lu trials", finished,
-	     cfg.trials);
-	if (finished == cfg.trials && !spoiled) {
+	NOTE("UNLOCK_ALL returned before the kill in %lu of %lu trials",
+	     finished, ran);
+	if (finished == ran && !spoiled) {
 		NOTE("SKIP: every UNLOCK_ALL returned before its SIGKILL: this machine unlocks %zu MiB too fast for the trials to tell (raise MLOCKDEV_ADVERSITY_KILL_MB)",
 		     len / RC_MIB);
 		return KSFT_SKIP;
 	}
 	CHECK(!spoiled,
-	      "%lu of %lu trials left pages of the memfd locked after the victim died (up to %ld kB in Mlocked): the unlock must finish its walk whatever signal is pending",
-	      spoiled, cfg.trials, worst_kb);
+	      "%lu of %lu trials left pages of the memfd locked after the victim died (up to %lld kB in Mlocked): the unlock must finish its walk whatever signal is pending",
+	      spoiled, ran, (long long)worst_kb);
 	return case_failures ? KSFT_FAIL : KSFT_PASS;
 }
 
@@ -851,11 +880,22 @@ static int run_case(const struct test_case *tc)
 
 int main(void)
 {
+	unsigned long kill_mb;
 	const char *why = NULL;
+	double rate;
 	size_t i;
 	int err;
 
-	cfg.kill_len = rc_env_ulong("MLOCKDEV_ADVERSITY_KILL_MB", 128) * RC_MIB;
+	/*
+	 * Half a second's populate, 16 to 128 MiB: 128 MiB on the stock
+	 * kernels under TCG, whose unlock of it outlasts the 11 ms of the
+	 * last trial; a KASAN kernel needs half a minute to write and lock
+	 * that much, and 16 MiB already outlasts them there.
+	 */
+	rate = rc_populate_rate();
+	kill_mb = (unsigned long)(rate / 2);
+	kill_mb = kill_mb < 16 ? 16 : kill_mb > 128 ? 128 : kill_mb;
+	cfg.kill_len = rc_env_ulong("MLOCKDEV_ADVERSITY_KILL_MB", kill_mb) * RC_MIB;
 	cfg.trials = rc_env_ulong("MLOCKDEV_ADVERSITY_TRIALS", 12);
 	cfg.race_secs = rc_env_ulong("MLOCKDEV_ADVERSITY_SECS", 5);
 	cfg.case_timeout = rc_env_ulong("MLOCKDEV_ADVERSITY_TIMEOUT", 300);
@@ -874,6 +914,9 @@ int main(void)
 		else if (err)
 			why = "cannot open " RC_DEV_PATH;
 	}
+	if (!why)
+		ksft_print_msg("faults in %.0f MiB/s: SIGKILL trials on %zu MiB\n",
+			       rate, cfg.kill_len / RC_MIB);
 	if (!why && inv_count_mlocked_pfns(NULL) < 0)
 		why = "/proc/kpageflags unreadable (CONFIG_PROC_PAGE_MONITOR)";
 	if (!why && rc_read_file(COMPACT_UNEVICTABLE, saved_compact_unevictable,
