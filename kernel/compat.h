@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Every difference between the kernels mlockdev supports (6.1 and 6.12)
- * lives here, behind names that say what they do.  The rest of the module
- * is written once, against these names, with no version checks of its own.
+ * Every difference between the kernels mlockdev supports (6.1, 6.12, 7.2,
+ * 7.3) lives here, behind names that say what they do.  The rest of the
+ * module is written once, against these names, with no version checks of
+ * its own.
  *
  * Each block says which kernel change it follows, so that supporting a new
- * kernel means reading this file and nothing else.
+ * kernel means reading this file and nothing else.  Two kinds of test:
+ * MLOCKDEV_KERNEL_AT_LEAST() where the release that changed something is
+ * known, and MLOCKDEV_HAVE_*, set by kernel/Kbuild from a look at the
+ * kernel's headers, where it is not (an API reworked somewhere between two
+ * releases we test, or a fix backported to some stable releases).
  */
 #ifndef _MLOCKDEV_COMPAT_H
 #define _MLOCKDEV_COMPAT_H
 
 #include <linux/mm.h>
+/* struct folio_batch moved from <linux/pagevec.h> to its own header. */
+#ifdef MLOCKDEV_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
 #include <linux/pagevec.h>
+#endif
 
 /*
  * The version of the kernel being built against, from Kbuild's VERSION and
@@ -20,6 +30,12 @@
 #define MLOCKDEV_KERNEL_AT_LEAST(major, minor)				\
 	(MLOCKDEV_KERNEL_VERSION * 256 + MLOCKDEV_KERNEL_PATCHLEVEL >=	\
 	 (major) * 256 + (minor))
+
+/* This release series exactly, at stable release @sub or later. */
+#define MLOCKDEV_KERNEL_IS_AT_LEAST(major, minor, sub)			\
+	(MLOCKDEV_KERNEL_VERSION == (major) &&				\
+	 MLOCKDEV_KERNEL_PATCHLEVEL == (minor) &&			\
+	 MLOCKDEV_KERNEL_SUBLEVEL >= (sub))
 
 /*
  * The two lock bits of vm_flags and mm->def_flags.  6.1 only has the
@@ -45,18 +61,37 @@
  * Page faults under the per-VMA lock (6.4+) must not run while the flags
  * change, so the VMA is write-locked first; it stays so until the mmap lock
  * is released.  The store is WRITE_ONCE because rmap walkers (reclaim) read
- * vm_flags without the mmap lock.  Before 6.4 vm_flags was a plain field.
+ * vm_flags without the mmap lock.  Before 6.4 vm_flags was a plain field;
+ * 7.x keeps the flags in a vma_flags_t bitmap, written as 7.x's own
+ * mlock_vma_pages_range() does, from the legacy word.
  */
 static inline void mlockdev_vma_write_flags(struct vm_area_struct *vma,
 					    vm_flags_t flags)
 {
-#if MLOCKDEV_KERNEL_AT_LEAST(6, 4)
+#if defined(MLOCKDEV_HAVE_VMA_FLAGS_T)
+	vma_flags_t vma_flags = legacy_to_vma_flags(flags);
+
+	vma_start_write(vma);
+	vma_flags_reset_once(vma, &vma_flags);
+#elif MLOCKDEV_KERNEL_AT_LEAST(6, 4)
 	vma_start_write(vma);
 	vm_flags_reset_once(vma, flags);
 #else
 	WRITE_ONCE(vma->vm_flags, flags);
 #endif
 }
+
+/*
+ * mlock_fixup() counted pages in an int, which truncates a VMA of 8 TiB or
+ * more modulo 2^32 pages.  "mm/mlock: use a long for the page count in
+ * mlock_fixup()" made it a long in 6.12.117 and 7.3.4 (stable), and
+ * mlockdev assumes every later release series has it; 6.1 and 7.2 (as of
+ * 7.2.13) do not.
+ */
+#define MLOCKDEV_MLOCK_COUNTS_IN_LONG					\
+	(MLOCKDEV_KERNEL_IS_AT_LEAST(6, 12, 117) ||			\
+	 MLOCKDEV_KERNEL_IS_AT_LEAST(7, 3, 4) ||			\
+	 MLOCKDEV_KERNEL_AT_LEAST(7, 4))
 
 /**
  * mlockdev_locked_vm_delta - what mlock_fixup() adds to mm->locked_vm
@@ -65,13 +100,14 @@ static inline void mlockdev_vma_write_flags(struct vm_area_struct *vma,
  * @newflags: its flags after
  *
  * The VMA's size in pages when it becomes VM_LOCKED, minus that when it
- * stops, 0 when it stays locked.  mlock_fixup() on 6.1 keeps the count in
- * an int, so a VMA of 8 TiB or more is accounted modulo 2^32 pages and
- * negated as an int (-INT_MIN is INT_MIN); 6.12 uses a long.  mlockdev
- * does whatever the kernel it runs on does, because munmap and mremap
- * later subtract from the same mm->locked_vm.  The int arithmetic is done
- * on unsigned values, which wrap as the kernel's -fno-strict-overflow
- * build makes its int wrap, without undefined behaviour.
+ * stops, 0 when it stays locked -- in the kernel's own page-count type
+ * (see MLOCKDEV_MLOCK_COUNTS_IN_LONG).  With an int, a VMA of 8 TiB or more
+ * is counted modulo 2^32 pages and negated as an int (-INT_MIN is
+ * INT_MIN).  mlockdev does whatever the kernel it runs on does, because
+ * munmap and mremap later subtract from the same mm->locked_vm.  The int
+ * arithmetic is done on unsigned values, which wrap as the kernel's
+ * -fno-strict-overflow build makes its int wrap, without undefined
+ * behaviour.
  */
 static inline long mlockdev_locked_vm_delta(struct vm_area_struct *vma,
 					    vm_flags_t oldflags,
@@ -81,12 +117,23 @@ static inline long mlockdev_locked_vm_delta(struct vm_area_struct *vma,
 
 	if ((newflags & VM_LOCKED) && (oldflags & VM_LOCKED))
 		return 0;
-#if MLOCKDEV_KERNEL_AT_LEAST(6, 12)
-	return (newflags & VM_LOCKED) ? (long)nr : -(long)nr;
-#else
+	if (MLOCKDEV_MLOCK_COUNTS_IN_LONG)
+		return (newflags & VM_LOCKED) ? (long)nr : -(long)nr;
 	if (newflags & VM_LOCKED)
 		return (int)(unsigned int)nr;
 	return (int)(0u - (unsigned int)nr);
+}
+
+/*
+ * Device memory mapped by a PMD (DAX) was told apart by pmd_devmap() until
+ * the devmap bit went away in 7.x; mlock never locks such VMAs anyway.
+ */
+static inline bool mlockdev_pmd_devmap(pmd_t pmd)
+{
+#ifdef MLOCKDEV_HAVE_PMD_DEVMAP
+	return pmd_devmap(pmd);
+#else
+	return false;
 #endif
 }
 
@@ -191,5 +238,41 @@ static inline void mlockdev_vma_init_flags(struct vm_area_struct *vma,
 
 /* kunit_vm_mmap() lets a KUnit test own user memory (6.10+). */
 #define MLOCKDEV_HAVE_KUNIT_VM_MMAP	MLOCKDEV_KERNEL_AT_LEAST(6, 10)
+
+/* MODULE_IMPORT_NS() takes a string since 6.13. */
+#if MLOCKDEV_KERNEL_AT_LEAST(6, 13)
+#define MLOCKDEV_IMPORT_KUNIT_NS()	MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING")
+#else
+#define MLOCKDEV_IMPORT_KUNIT_NS()	MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
+#endif
+
+/**
+ * mlockdev_test_override_creds - run on @cred, for a test; consumes @cred
+ * @cred: credentials from prepare_creds(), whose reference is handed over
+ *
+ * override_creds() used to take a reference of its own and revert_creds()
+ * to drop it; now neither does, and revert_creds() hands the overriding
+ * credentials back to be put.
+ *
+ * Return: the credentials to give mlockdev_test_revert_creds().
+ */
+static inline const struct cred *mlockdev_test_override_creds(struct cred *cred)
+{
+	const struct cred *old = override_creds(cred);
+
+#ifndef MLOCKDEV_HAVE_UNCOUNTED_OVERRIDE_CREDS
+	put_cred(cred);
+#endif
+	return old;
+}
+
+static inline void mlockdev_test_revert_creds(const struct cred *old)
+{
+#ifdef MLOCKDEV_HAVE_UNCOUNTED_OVERRIDE_CREDS
+	put_cred(revert_creds(old));
+#else
+	revert_creds(old);
+#endif
+}
 
 #endif /* _MLOCKDEV_COMPAT_H */

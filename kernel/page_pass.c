@@ -42,7 +42,6 @@
  */
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
-#include <linux/pagevec.h>
 #include <linux/pgtable.h>
 #include <linux/swap.h>
 #include <linux/vmstat.h>

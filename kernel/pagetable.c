@@ -84,7 +84,7 @@ static pmd_t *mlockdev_pmd_lookup(struct mm_struct *mm, unsigned long addr,
 static bool mlockdev_pmd_is_leaf(pmd_t pmd)
 {
 	return (!pmd_none(pmd) && !pmd_present(pmd)) || pmd_trans_huge(pmd) ||
-	       pmd_devmap(pmd);
+	       mlockdev_pmd_devmap(pmd);
 }
 
 /*
@@ -133,7 +133,7 @@ static bool mlockdev_walk_pte_table(struct mm_struct *mm, pmd_t *pmdp,
 		rcu_read_lock();
 		pmd = mlockdev_pmdp_get(pmdp);
 		if (pmd_none(pmd) || !pmd_present(pmd) ||
-		    pmd_trans_huge(pmd) || pmd_devmap(pmd) ||
+		    pmd_trans_huge(pmd) || mlockdev_pmd_devmap(pmd) ||
 		    unlikely(pmd_bad(pmd))) {
 			rcu_read_unlock();
 			return false;
@@ -235,9 +235,11 @@ struct folio *mlockdev_pmd_folio(pmd_t pmd)
 {
 	struct folio *folio;
 
-	if (pmd_devmap(pmd))
+	if (mlockdev_pmd_devmap(pmd))
 		return NULL;
 	folio = page_folio(pmd_page(pmd));
+	if (folio_is_zone_device(folio))
+		return NULL;
 	if (!folio_test_anon(folio) && !READ_ONCE(folio->mapping))
 		return NULL;
 	return folio;

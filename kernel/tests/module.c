@@ -6,6 +6,8 @@
  */
 #include <linux/module.h>
 
+#include "../compat.h"
+
 MODULE_DESCRIPTION("KUnit tests for mlockdev");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MLOCKDEV_IMPORT_KUNIT_NS();
