@@ -247,6 +247,8 @@ class Check:
             ("host: vm log scanner", ["make", "-C", "tools/vm", "check"]),
             ("host: testkernel config check",
              ["sh", "tools/testkernel.d/test-check-config.sh"]),
+            ("host: build-module sparse check",
+             ["sh", "tools/testkernel.d/test-sparse-check.sh"]),
             ("host: libmlockdev", ["make", "-C", "tools/libmlockdev", "check"]),
             ("host: mlockdevctl", ["make", "-C", "tools/mlockdevctl", "check"]),
         ]
