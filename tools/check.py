@@ -311,7 +311,9 @@ class Check:
             if k not in self.modules:
                 self.res.add_simple(k, "guest", False, "module did not build")
                 continue
-            suites = ["kunit", "kselftest", "userspace", "bench"]
+            # invariants last: nothing the run locked may be left behind.
+            suites = ["kunit", "kselftest", "userspace", "bench",
+                      "invariants"]
             args = self.guest_args(k) + [
                 "--", f"{GUEST_DIR}/guest-suites.sh"] + suites
             rc, text = run(args, self.log(f"guest-{k}.log"))

@@ -8,7 +8,8 @@
 #   ... KTAP ...
 #   MLOCKDEV-SUITE-END <suite> rc=<exit status>
 #
-# Usage: guest-suites.sh SUITE...    (kunit, kselftest, userspace, bench)
+# Usage: guest-suites.sh SUITE...    (kunit, kselftest, userspace, bench,
+#                                      invariants: put it last)
 #
 # Files come from the host under $MLOCKDEV_GUEST_DIR (default /opt/mlockdev):
 #   mlockdev_kunit.ko   the KUnit test module (kernels with KUnit only)
@@ -85,10 +86,28 @@ suite_bench() {
 	fi
 }
 
+# The end-of-run invariant: nothing left mlocked or unevictable by the
+# whole run.  The baseline is taken before the first suite.
+INV=$DIR/ksft/mlockdev/mlockdev_invariants
+INV_BASE=/tmp/mlockdev-invariants
+[ -x "$INV" ] && "$INV" record "$INV_BASE" >/dev/null
+
+suite_invariants() {
+	begin invariants
+	if [ -x "$INV" ] && [ -f "$INV_BASE" ]; then
+		"$INV" check "$INV_BASE"
+		end invariants $?
+	else
+		ktap_skip invariants "mlockdev_invariants or its baseline is missing"
+		end invariants 4
+	fi
+}
+
 rc=0
 for suite in "$@"; do
 	case $suite in
-	kunit | kselftest | userspace | bench) "suite_$suite" || rc=1 ;;
+	kunit | kselftest | userspace | bench | invariants)
+		"suite_$suite" || rc=1 ;;
 	*)
 		echo "guest-suites.sh: unknown suite '$suite'" >&2
 		rc=2
