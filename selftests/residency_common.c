@@ -16,6 +16,7 @@
 
 #include <linux/mlockdev.h>
 
+#include "invariants.h"
 #include "residency_common.h"
 
 #define PM_PFN_MASK	((1ULL << 55) - 1)
@@ -179,8 +180,13 @@ long rc_meminfo_kb(const char *field)
 	FILE *f;
 	long val;
 
-	/* Fold the per-CPU deltas into the global counters first. */
-	rc_write_file("/proc/sys/vm/stat_refresh", "1");
+	/*
+	 * Drain every CPU's LRU and mlock batches, then fold the per-CPU
+	 * deltas into the global counters: since 7.x, exit and munmap no
+	 * longer drain the local batches, so a munlocked folio can sit in
+	 * one, still counted as mlocked, until someone drains it.
+	 */
+	inv_settle();
 	f = fopen("/proc/meminfo", "re");
 	if (!f)
 		return -1;
