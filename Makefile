@@ -17,11 +17,12 @@
 #   make lint                W=1 + sparse on every kernel, checkpatch --strict
 #   make clean               remove build/ and in-place build products
 #
-# KERNEL is stock-6.12 (default), stock-6.1, debug-6.12, or the path of your
-# own bzImage together with KDIR=its build tree.  ACCEL=auto (default: KVM
+# KERNEL is stock-6.12 (default), stock-6.1, debug-6.12, stock-7.2,
+# stock-7.3, debug-7.3, or the path of your own bzImage together with
+# KDIR=its build tree.  ACCEL=auto (default: KVM
 # when it can boot a guest here, else TCG), kvm or tcg, for every target
-# that boots a VM.  SUITE is kunit, abi, diff, residency, stress,
-# userspace, bench or all.
+# that boots a VM.  SUITE is kunit, abi, access, diff, residency,
+# stress, adversity, userspace, bench or all.
 
 KERNEL ?= stock-6.12
 ACCEL ?= auto

@@ -4,7 +4,8 @@
 
 Phases, each timed:
   setup      tools/setup installs missing Debian packages
-  kernels    tools/testkernel prepares stock-6.12, stock-6.1, debug-6.12
+  kernels    tools/testkernel prepares stock-6.12, stock-6.1, debug-6.12,
+             stock-7.2, stock-7.3, debug-7.3
   build      the module for each kernel (W=1, sparse), the selftests, the
              userspace tools; any compiler or sparse warning is a failure
   lint       checkpatch.pl --strict on the kernel code
@@ -400,7 +401,7 @@ class Check:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernels", default=",".join(KERNELS),
-                    help="comma-separated (default: all three)")
+                    help="comma-separated (default: all six)")
     ap.add_argument("--skip", action="append", default=[],
                     help="skip a phase (repeatable)")
     ap.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
