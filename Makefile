@@ -8,7 +8,8 @@
 #                            kernel's /lib/modules/$(uname -r)/build)
 #   make run   [KERNEL=...]  set up, build, boot a test kernel with the module
 #                            loaded and show it next to the real syscall
-#   make check               set up, then every suite on every kernel
+#   make check [KERNELS=all] set up, then every suite on every default kernel
+#                            (all: debug-6.12 too)
 #   make bench [KERNEL=...]  device vs syscall benchmarks (Documentation/performance.rst)
 #   make shell [KERNEL=...]  boot a test kernel to a shell, module loaded
 #   make test SUITE=diff [CASE=PATTERN] [KERNEL=...]
@@ -25,6 +26,9 @@
 # stress, adversity, userspace, bench or all.
 
 KERNEL ?= stock-6.12
+# make check's kernels: default (all but debug-6.12, to fit a cold run in
+# CI's 90 minutes), all, or a comma-separated list of names.
+KERNELS ?= default
 ACCEL ?= auto
 SUITE ?= diff
 CASE ?=
@@ -65,7 +69,7 @@ run: setup demo
 		-- /opt/mlockdev/mlockdev-demo
 
 check:
-	tools/check.py --accel $(ACCEL)
+	tools/check.py --accel $(ACCEL) --kernels '$(KERNELS)'
 
 test: setup
 	tools/test-one $(VM_ARGS) --suite '$(SUITE)' $(if $(CASE),--case '$(CASE)')
