@@ -29,8 +29,23 @@ _PREFIX = re.compile(r"^((?:# |\s)*)(.*)$")
 _RESULT = re.compile(r"^(not )?ok(?:\s+(\d+))?\s*(.*)$")
 _PLAN = re.compile(r"^1\.\.(\d+)")
 _VERSION = re.compile(r"^(KTAP version \d+|TAP version \d+)")
+# The most diagnostic lines kept with a failure.
+DIAGNOSTIC_LINES = 20
 _DIRECTIVE = re.compile(r"\s#\s*(SKIP|TODO|XFAIL|TIMEOUT|ERROR)\b\s*(.*)$",
                         re.IGNORECASE)
+
+
+@dataclass
+class Case:
+    """One counted result, for reports that list tests (JUnit)."""
+    path: list          # names from the outermost parent down to the test
+    status: str         # "passed", "failed" or "skipped"
+    message: str = ""   # the skip reason or the failure's directive
+    output: str = ""    # a failure's diagnostic lines, printed before it
+
+    @property
+    def name(self):
+        return " / ".join(self.path)
 
 
 @dataclass
@@ -41,6 +56,7 @@ class Summary:
     failures: list = field(default_factory=list)
     skips: list = field(default_factory=list)
     seen_version: bool = False
+    cases: list = field(default_factory=list)
 
     def add(self, other):
         self.passed += other.passed
@@ -49,6 +65,7 @@ class Summary:
         self.failures += other.failures
         self.skips += other.skips
         self.seen_version |= other.seen_version
+        self.cases += other.cases
 
     @property
     def ok(self):
@@ -69,6 +86,7 @@ class _Line:
     directive: str = ""
     reason: str = ""
     count: int = 0
+    cases: list = field(default_factory=list)   # the Cases it counted
 
 
 def _tokenize(text):
@@ -97,6 +115,8 @@ def _tokenize(text):
             lines.append(_Line(depth, "result", ok=not rm.group(1),
                                name=name, directive=directive,
                                reason=reason))
+        elif body.strip():
+            lines.append(_Line(depth, "text", name=body))
     return lines
 
 
@@ -110,26 +130,41 @@ def parse(text, name=""):
     # Open plans: (depth, expected count, results seen at that depth).
     plans = []
 
+    def count(case):
+        summary.cases.append(case)
+        return case
+
     def close_plans(depth):
         # A result at `depth` ends every plan opened deeper than it.
-        missing = 0
+        missing, cases = 0, []
         while plans and plans[-1][0] > depth:
             d, expected, seen = plans.pop()
             if seen < expected:
                 missing += expected - seen
                 summary.failed += expected - seen
-                summary.failures.append(
-                    f"{name}: {expected - seen} of {expected} results "
-                    f"missing (crashed or killed?)")
-        return missing
+                why = (f"{expected - seen} of {expected} results "
+                       f"missing (crashed or killed?)")
+                summary.failures.append(f"{name}: {why}")
+                # One case per missing result, as each counts as a failure.
+                cases += [count(Case([f"(result {n} missing)"], "failed",
+                                     why))
+                          for n in range(seen + 1, expected + 1)]
+        return missing, cases
 
+    # Diagnostics since the previous result: what a failure explains itself
+    # with (KUnit's EXPECTATION FAILED, the kselftest harness's asserts).
+    text = []
     for ln in lines:
         if ln.kind == "plan":
             plans.append([ln.depth, ln.count, 0])
             continue
+        if ln.kind == "text":
+            text.append(ln.name)
+            continue
         if ln.kind != "result":
             continue
-        missing = close_plans(ln.depth)
+        output, text = "\n".join(text[-DIAGNOSTIC_LINES:]), []
+        missing, missing_cases = close_plans(ln.depth)
         if plans and plans[-1][0] == ln.depth:
             plans[-1][2] += 1
         children = [r for r in deeper_since if r.depth > ln.depth]
@@ -140,22 +175,34 @@ def parse(text, name=""):
             child_failed = missing > 0 or any(
                 not c.ok and c.directive not in ("SKIP", "TODO", "XFAIL")
                 for c in children)
+            ln.cases = [c for r in children for c in r.cases] + missing_cases
             if not ln.ok and ln.directive != "SKIP" and not child_failed:
                 summary.failed += 1
                 summary.failures.append(label + " (failed after its subtests)")
+                ln.cases.append(count(Case(["(after its subtests)"], "failed",
+                                           "failed after its subtests")))
+            # Children are named before their parent's result line.
+            for c in ln.cases:
+                c.path.insert(0, ln.name)
             continue
         if ln.directive == "SKIP":
             summary.skipped += 1
             summary.skips.append(f"{label}: {ln.reason or 'no reason given'}")
+            case = Case([ln.name], "skipped", ln.reason or "no reason given")
         elif ln.directive in ("XFAIL", "TODO"):
             summary.passed += 1
+            case = Case([ln.name], "passed")
         elif ln.ok and ln.directive not in ("TIMEOUT", "ERROR"):
             summary.passed += 1
+            case = Case([ln.name], "passed")
         else:
             summary.failed += 1
             why = f" ({ln.directive} {ln.reason})".rstrip() \
                 if ln.directive else ""
             summary.failures.append(label + why)
+            case = Case([ln.name], "failed", why.strip(" ()") or "not ok",
+                        output)
+        ln.cases = [count(case)] + missing_cases
     close_plans(-1)
     if not summary.seen_version:
         summary.failures.append(f"{name}: no KTAP/TAP version line "

@@ -99,6 +99,21 @@ class KtapTest(unittest.TestCase):
         self.assertEqual(s.skipped, 1)
         self.assertIn("no reason", s.skips[0])
 
+    def test_cases_match_counts_and_name_parents(self):
+        truncated = "KTAP version 1\n1..3\nok 1 first\n"
+        for doc in (KUNIT, KSELFTEST_OK, truncated):
+            s = ktap.parse(doc)
+            by = [c.status for c in s.cases]
+            self.assertEqual((by.count("passed"), by.count("failed"),
+                              by.count("skipped")),
+                             (s.passed, s.failed, s.skipped))
+        self.assertEqual(s.cases[-1].name, "(result 3 missing)")
+        s = ktap.parse(KUNIT)
+        self.assertEqual(s.cases[1].name,
+                         "mlockdev_abi / abi_version_fills_answer")
+        s = ktap.parse(KSELFTEST_OK)
+        self.assertEqual(s.cases[-1].message, "no hugepages reserved")
+
 
 if __name__ == "__main__":
     unittest.main()
