@@ -68,8 +68,10 @@ run: setup demo
 		--add tools/demo/mlockdev-demo:/opt/mlockdev/mlockdev-demo \
 		-- /opt/mlockdev/mlockdev-demo
 
+# Guests at once: auto (one per 2 cores and 4 GiB available) or a number.
+check: JOBS ?= auto
 check:
-	tools/check.py --accel $(ACCEL) --kernels '$(KERNELS)'
+	tools/check.py --accel $(ACCEL) --kernels '$(KERNELS)' --jobs '$(JOBS)'
 
 test: setup
 	tools/test-one $(VM_ARGS) --suite '$(SUITE)' $(if $(CASE),--case '$(CASE)')

@@ -15,7 +15,10 @@ Phases, each timed:
 
 Prints a table kernel x suite -> passed / failed / skipped, every skip with
 its reason, every failure with its cause, and exits 1 if anything failed.
-See Documentation/testing.rst.
+The run's directory build/check/<time>/ keeps every log, the KTAP of each
+suite (ktap/) and the same results as JUnit XML (junit.xml).  Guests of
+different kernels run side by side with -j N (default: as many as the
+machine's cores and memory allow).  See Documentation/testing.rst.
 """
 
 import argparse
@@ -25,11 +28,14 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 import ktap  # noqa: E402
+import results_junit  # noqa: E402
 
 KERNELS = ["stock-6.12", "stock-6.1", "debug-6.12",
            "stock-7.2", "stock-7.3", "debug-7.3"]
@@ -51,25 +57,32 @@ OTHER_KERNEL = {"stock-6.12": "stock-6.1", "stock-6.1": "stock-6.12",
                 "debug-7.3": "stock-7.3"}
 # Debian programs that call mlockall(), run under the preload shim.
 GUEST_PROGRAMS = ["/usr/bin/cyclictest", "/usr/bin/signaltest"]
+# What one guest needs of the host for --jobs auto: its vCPUs (tools/vm/run
+# gives it 2) and its memory (GUEST_MEM) plus QEMU's and the host's share.
+CORES_PER_GUEST = 2
+MEM_PER_GUEST_KIB = 4 << 20
 
 
 class Results:
     def __init__(self):
         self.rows = []          # (kernel, suite, Summary)
+        self.junit_rows = []    # the same rows with their time and kernel log
         self.phases = []        # (name, seconds, ok)
         self.notes = []         # lines worth repeating at the end
 
-    def add(self, kernel, suite, summary):
+    def add(self, kernel, suite, summary, seconds=0.0, log=""):
         self.rows.append((kernel, suite, summary))
+        self.junit_rows.append(results_junit.Row(kernel, suite, summary,
+                                                 seconds, log))
 
-    def add_simple(self, kernel, suite, ok, why=""):
+    def add_simple(self, kernel, suite, ok, why="", seconds=0.0, log=""):
         s = ktap.Summary(seen_version=True)
         if ok:
             s.passed = 1
         else:
             s.failed = 1
             s.failures.append(f"{kernel} {suite}: {why}")
-        self.add(kernel, suite, s)
+        self.add(kernel, suite, s, seconds, log)
 
     @property
     def failed(self):
@@ -77,13 +90,62 @@ class Results:
             sum(1 for _, _, ok in self.phases if not ok)
 
 
-def say(msg):
-    print(msg, flush=True)
+# Guests running side by side write whole lines, one at a time.
+_output = threading.Lock()
 
 
-def run(cmd, log=None, cwd=TOP, env=None, stream=True, timeout=None):
-    """Run cmd, tee its output to log (and the terminal); return rc, text."""
-    say("+ " + " ".join(cmd))
+def say(msg, prefix=""):
+    with _output:
+        for line in msg.split("\n"):
+            print(prefix + line)
+        sys.stdout.flush()
+
+
+def guest_jobs_auto(cpus=None, mem_available_kib=None):
+    """How many guests this machine runs at once: one per 2 cores and
+    4 GiB available, at least one."""
+    if cpus is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 1
+    if mem_available_kib is None:
+        mem_available_kib = mem_available()
+    by_mem = mem_available_kib // MEM_PER_GUEST_KIB \
+        if mem_available_kib is not None else 1
+    return max(1, min(cpus // CORES_PER_GUEST, by_mem))
+
+
+def mem_available():
+    """MemAvailable of /proc/meminfo in KiB, or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def parse_jobs(value):
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"--jobs wants a positive number or auto, not {value!r}")
+    return n
+
+
+def run(cmd, log=None, cwd=TOP, env=None, stream=True, timeout=None,
+        prefix=""):
+    """Run cmd, tee its output to log (and the terminal, each line after
+    prefix); return rc, text."""
+    say("+ " + " ".join(cmd), prefix)
     out = []
     try:
         p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -95,8 +157,9 @@ def run(cmd, log=None, cwd=TOP, env=None, stream=True, timeout=None):
     for line in p.stdout:
         out.append(line)
         if stream:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            with _output:
+                sys.stdout.write(prefix + line)
+                sys.stdout.flush()
         if timeout and time.monotonic() - start > timeout:
             p.kill()
             out.append(f"check.py: killed after {timeout} s\n")
@@ -122,18 +185,25 @@ def kernel_env(name):
 
 
 class Check:
-    def __init__(self, args):
+    def __init__(self, args, logdir=None):
         self.args = args
         self.kernels = args.kernels
         self.res = Results()
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        self.logdir = os.path.join(TOP, "build", "check", stamp)
+        self.logdir = logdir or os.path.join(TOP, "build", "check", stamp)
         os.makedirs(self.logdir, exist_ok=True)
         self.kenv = {}
         self.modules = {}       # kernel -> dir holding the built .ko files
 
     def log(self, name):
         return os.path.join(self.logdir, name)
+
+    def keep_ktap(self, kernel, suite, text):
+        d = self.log("ktap")
+        os.makedirs(d, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kernel}-{suite}")
+        with open(os.path.join(d, name + ".ktap"), "w") as f:
+            f.write(text)
 
     def phase(self, name, fn):
         if name in self.args.skip:
@@ -248,9 +318,14 @@ class Check:
                             (problems[0] if problems else f"exit {rc}"))
 
     def host_tests(self):
+        def unittests(pattern):
+            return ["python3", "-m", "unittest", "discover", "-s",
+                    "tools/tests", "-p", pattern]
         tests = [
-            ("host: ktap parser", ["python3", "-m", "unittest", "discover",
-                                   "-s", "tools/tests", "-p", "test_*.py"]),
+            ("host: ktap parser", unittests("test_ktap.py")),
+            ("host: junit writer", unittests("test_results_junit.py")),
+            ("host: CI workflow", unittests("test_ci_workflow.py")),
+            ("host: parallel guests", unittests("test_check_jobs.py")),
             ("host: vm log scanner", ["make", "-C", "tools/vm", "check"]),
             ("host: testkernel config check",
              ["sh", "tools/testkernel.d/test-check-config.sh"]),
@@ -264,16 +339,20 @@ class Check:
 
     def record_command(self, kernel, name, cmd, timeout=None):
         logname = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kernel}-{name}") + ".log"
+        start = time.monotonic()
         rc, text = run(cmd, self.log(logname), stream=False, timeout=timeout)
+        secs = time.monotonic() - start
         s = ktap.parse(text, name)
         if s.seen_version:
+            self.keep_ktap(kernel, name, text)
             if rc and not s.failed:
                 s.failed += 1
                 s.failures.append(f"{name}: exited {rc} ({self.log(logname)})")
-            self.res.add(kernel, name, s)
+                s.cases.append(ktap.Case([name], "failed", f"exited {rc}"))
+            self.res.add(kernel, name, s, secs)
         else:
             self.res.add_simple(kernel, name, rc == 0,
-                                f"exited {rc}; see {self.log(logname)}")
+                                f"exited {rc}; see {self.log(logname)}", secs)
 
     def vm_tests(self):
         self.record_command("stock-6.12", "vm: runner self-test",
@@ -313,26 +392,49 @@ class Check:
                      "--env", f"MLOCKDEV_OTHER_KO={GUEST_DIR}/ko-other/mlockdev.ko"]
         return args
 
-    def guest(self):
-        for k in self.kernels:
-            if k not in self.modules:
-                self.res.add_simple(k, "guest", False, "module did not build")
-                continue
-            # invariants last: nothing the run locked may be left behind.
-            suites = ["kunit", "kselftest", "userspace", "bench",
-                      "invariants"]
-            args = self.guest_args(k) + [
-                "--", f"{GUEST_DIR}/guest-suites.sh"] + suites
-            rc, text = run(args, self.log(f"guest-{k}.log"))
-            self.record_guest(k, rc, text, suites)
+    # invariants last: nothing the run locked may be left behind.
+    GUEST_SUITES = ["kunit", "kselftest", "userspace", "bench", "invariants"]
 
-    def record_guest(self, kernel, rc, text, expected):
+    def run_guest(self, kernel, prefix=""):
+        """Boot kernel's guest and run every suite; return rc, text, secs."""
+        args = self.guest_args(kernel) + [
+            "--", f"{GUEST_DIR}/guest-suites.sh"] + self.GUEST_SUITES
+        start = time.monotonic()
+        rc, text = run(args, self.log(f"guest-{kernel}.log"), prefix=prefix)
+        return rc, text, time.monotonic() - start
+
+    def guest(self):
+        runnable = [k for k in self.kernels if k in self.modules]
+        jobs = self.args.jobs
+        if jobs == "auto":
+            jobs = guest_jobs_auto()
+        jobs = max(1, min(jobs, len(runnable)))
+        if jobs > 1:
+            say(f"check.py: {jobs} guests at a time; each line starts with "
+                f"its kernel's name")
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            # Prefixed only when lines of several guests can interleave.
+            runs = {k: pool.submit(self.run_guest, k,
+                                   f"[{k}] " if jobs > 1 else "")
+                    for k in runnable}
+            # Recorded in the kernels' order, whichever guest ends first.
+            for k in self.kernels:
+                if k not in runs:
+                    self.res.add_simple(k, "guest", False,
+                                        "module did not build")
+                    continue
+                rc, text, secs = runs[k].result()
+                self.record_guest(k, rc, text, self.GUEST_SUITES, secs)
+
+    def record_guest(self, kernel, rc, text, expected, seconds=0.0):
+        console = os.path.join(self.log(f"vm-{kernel}"), "console.log")
         sections = re.findall(
             r"^MLOCKDEV-SUITE-BEGIN (\S+)\n(.*?)^MLOCKDEV-SUITE-END \1 rc=(\d+)",
             text, re.S | re.M)
         for name, body, src in sections:
             s = ktap.parse(body, f"{kernel} {name}")
-            self.res.add(kernel, name, s)
+            self.keep_ktap(kernel, name, body)
+            self.res.add(kernel, name, s, log=console)
             # kselftest nests the test's own "# " lines one level deeper.
             for m in re.finditer(r"^[# ]*(mlockdev-diff: scenarios=.*)$",
                                  body, re.M):
@@ -344,15 +446,17 @@ class Check:
                 verdict = f.read().strip()
         if rc in (100, 124, 125):
             self.res.add_simple(kernel, "vm", False,
-                                verdict or f"runner exited {rc}")
+                                verdict or f"runner exited {rc}", seconds,
+                                console)
         else:
-            self.res.add_simple(kernel, "vm", True)
+            self.res.add_simple(kernel, "vm", True, seconds=seconds)
         names = [name for name, _, _ in sections]
         for suite in expected:
             if not any(n == suite or n.startswith(suite + ":") for n in names):
                 self.res.add_simple(kernel, suite, False,
                                     "suite produced no output (guest crashed "
-                                    "or hung?): " + (verdict or f"rc {rc}"))
+                                    "or hung?): " + (verdict or f"rc {rc}"),
+                                    log=console)
 
     # --- report -------------------------------------------------------------
 
@@ -385,8 +489,11 @@ class Check:
             json.dump({"rows": [[k, n, s.as_dict()] for k, n, s in self.res.rows],
                        "phases": self.res.phases, "notes": self.res.notes},
                       f, indent=1)
+        results_junit.write(self.log("junit.xml"), self.res.junit_rows,
+                            self.res.phases)
         total = self.res.failed
-        say(f"\nLogs: {os.path.relpath(self.logdir, TOP)}")
+        say(f"\nLogs: {os.path.relpath(self.logdir, TOP)} (KTAP in ktap/, "
+            "JUnit in junit.xml)")
         say("make check: " + ("PASSED" if not total else
                               f"FAILED ({total} failure(s))"))
         return 0 if not total else 1
@@ -414,6 +521,9 @@ def main():
     ap.add_argument("--accel", choices=("auto", "kvm", "tcg"), default="auto",
                     help="passed to every VM (tools/vm/run --accel; "
                     "default auto)")
+    ap.add_argument("-j", "--jobs", type=parse_jobs, default="auto",
+                    help="guests of different kernels run at once (default "
+                    "auto: one per 2 cores and 4 GiB available, at least 1)")
     ap.add_argument("--only", action="append", default=[],
                     help="run only these phases (repeatable; kernels is "
                     "always run, it finds the kernels)")
