@@ -97,9 +97,11 @@ def problems(doc, makefile):
     return found
 
 
-@unittest.skipIf(yaml is None, "python3-yaml is not installed")
 class WorkflowTest(unittest.TestCase):
     def setUp(self):
+        # A check that cannot parse is a failure, never a silent skip.
+        self.assertIsNotNone(yaml, "python3-yaml is not installed "
+                             "(tools/setup installs it)")
         with open(WORKFLOW) as f:
             self.text = f.read()
         with open(os.path.join(TOP, "Makefile")) as f:
