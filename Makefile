@@ -16,6 +16,8 @@
 #                            the inner loop: rebuild what changed, boot one
 #                            guest, run one suite (or case) and print its KTAP
 #   make lint                W=1 + sparse on every kernel, checkpatch --strict
+#   make deb                 Debian packages into build/deb/, lintian-checked
+#                            (Documentation/packaging.rst)
 #   make clean               remove build/ and in-place build products
 #
 # KERNEL is stock-6.12 (default), stock-6.1, debug-6.12, stock-7.2,
@@ -48,7 +50,7 @@ MODULE_DIR := build/$(KERNEL_NAME)/module/kernel
 VM_ARGS += --accel $(ACCEL)
 
 .PHONY: all modules modules_install clean run check bench shell lint setup \
-	demo help test
+	demo help test deb
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -83,6 +85,9 @@ shell: setup
 	tools/build-module $(BUILD_ARGS)
 	tools/vm/shell $(VM_ARGS) --module $(MODULE_DIR)/mlockdev.ko
 
+deb: setup
+	tools/packaging/build-deb
+
 bench: setup
 	tools/bench/run $(VM_ARGS)
 
@@ -99,4 +104,4 @@ clean:
 	rm -f Module.symvers modules.order .module-common.o
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,26p' Makefile | sed 's/^# \{0,1\}//'
