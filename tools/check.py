@@ -333,6 +333,8 @@ class Check:
              ["sh", "tools/testkernel.d/test-sparse-check.sh"]),
             ("host: libmlockdev", ["make", "-C", "tools/libmlockdev", "check"]),
             ("host: mlockdevctl", ["make", "-C", "tools/mlockdevctl", "check"]),
+            ("host: dkms", ["bash", "tools/packaging/test-dkms.sh"]),
+            ("host: packages", ["bash", "tools/packaging/test-deb.sh"]),
         ]
         for name, cmd in tests:
             self.record_command("host", name, cmd)
