@@ -9,6 +9,10 @@
  *   access.c     who may use the device: node mode, seccomp
  *   abi.c        the ioctl structs: checks, version query, unpacking
  *   lockall.c    mlockall()/munlockall(): checks in order, locking
+ *   undo.c       what a strict call changed, and putting it back
+ *   openbsd.c    OpenBSD's mlockall()/munlockall() rules
+ *   cap.c        the system-wide cap on mlocked memory (max_locked_mb)
+ *   trace.c      trace events (trace.h)
  *   policy.c     flags, RLIMIT_MEMLOCK arithmetic, which VMAs lock
  *   vma_pass.c   def_flags, VMA lock bits, locked_vm accounting
  *   page_pass.c  marking the pages already present (PG_mlocked, NR_MLOCK)
@@ -39,23 +43,91 @@ bool mlockdev_reserved_is_zero(const void *field, size_t size);
 long mlockdev_ioctl_version(void *arg);
 long mlockdev_ioctl_lock_all(void *arg);
 long mlockdev_ioctl_unlock_all(void *arg);
+long mlockdev_ioctl_lock_all_ex(void *arg, bool *report);
+long mlockdev_ioctl_unlock_all_ex(void *arg, bool *report);
 
 /* lockall.c */
+struct mlockdev_undo;
+
+/**
+ * struct mlockdev_call - one lock or unlock call, from the ioctl down
+ * @mm:		the address space acted on (current->mm)
+ * @flags:	MCL_* flags of a lock, 0 for an unlock
+ * @mode:	MLOCKDEV_LOCK_* bits of an extensible call, else 0
+ * @report:	where every step counts what it did; never NULL (the plain
+ *		calls pass one nobody reads)
+ * @undo:	what the call changed, for a strict call to put back (undo.c)
+ * @cap_reserved: pages reserved against max_locked_mb (cap.c)
+ */
+struct mlockdev_call {
+	struct mm_struct *mm;
+	int flags;
+	u64 mode;
+	struct mlockdev_report *report;
+	struct mlockdev_undo *undo;
+	unsigned long cap_reserved;
+};
+
+int mlockdev_lock_call(struct mlockdev_call *call);
+int mlockdev_unlock_call(struct mlockdev_call *call);
 int mlockdev_lockall(int flags);
 int mlockdev_unlockall(void);
 
 /* policy.c */
+enum mlockdev_vma_kind {
+	MLOCKDEV_VMA_LOCKABLE,
+	MLOCKDEV_VMA_SPECIAL,		/* VM_IO, VM_PFNMAP, VM_MIXEDMAP, ... */
+	MLOCKDEV_VMA_DROPPABLE,
+	MLOCKDEV_VMA_DAX,
+	MLOCKDEV_VMA_HUGETLB,
+	MLOCKDEV_VMA_SECRETMEM,
+};
+
 bool mlockdev_lockall_flags_valid(int flags);
 unsigned long mlockdev_limit_pages(unsigned long rlim_bytes);
 bool mlockdev_lockall_fits(int flags, unsigned long total_vm,
 			   unsigned long limit_pages);
+enum mlockdev_vma_kind mlockdev_vma_kind(struct vm_area_struct *vma);
 bool mlockdev_vma_lockable(struct vm_area_struct *vma);
 
+/* What the VMA pass did with one VMA, as the mlockdev_vma event says. */
+enum mlockdev_trace_decision {
+	MLOCKDEV_TRACE_LOCKED,
+	MLOCKDEV_TRACE_UNLOCKED,
+	MLOCKDEV_TRACE_RELOCKED,	/* lock-on-fault <-> fully locked */
+	MLOCKDEV_TRACE_UNCHANGED,
+	MLOCKDEV_TRACE_SKIP_SPECIAL,
+	MLOCKDEV_TRACE_SKIP_DROPPABLE,
+	MLOCKDEV_TRACE_SKIP_DAX,
+	MLOCKDEV_TRACE_SKIP_HUGETLB,
+	MLOCKDEV_TRACE_SKIP_SECRETMEM,
+};
+
 /* vma_pass.c */
-void mlockdev_apply_lock_flags(struct mm_struct *mm, int flags);
+vm_flags_t mlockdev_lock_bits(int flags);
+void mlockdev_apply_lock_flags(struct mlockdev_call *call);
+void mlockdev_vma_set_lock_bits(struct mlockdev_call *call,
+				struct vm_area_struct *vma,
+				vm_flags_t newflags);
 
 /* page_pass.c */
-void mlockdev_vma_mark_pages(struct vm_area_struct *vma, bool lock);
+void mlockdev_vma_mark_pages(struct mlockdev_call *call,
+			     struct vm_area_struct *vma, bool lock);
+
+/* openbsd.c */
+int mlockdev_openbsd_lock_call(struct mlockdev_call *call);
+int mlockdev_openbsd_unlock_call(struct mlockdev_call *call);
+
+/* undo.c */
+int mlockdev_undo_begin(struct mlockdev_call *call);
+void mlockdev_undo_record(struct mlockdev_call *call,
+			  struct vm_area_struct *vma, vm_flags_t oldflags);
+void mlockdev_undo_rollback(struct mlockdev_call *call);
+void mlockdev_undo_end(struct mlockdev_call *call);
+
+/* cap.c */
+int mlockdev_cap_reserve(struct mlockdev_call *call);
+void mlockdev_cap_release(struct mlockdev_call *call);
 
 /* pagetable.c */
 
@@ -90,7 +162,7 @@ bool mlockdev_folio_within_range(struct folio *folio,
 				 unsigned long start, unsigned long end);
 
 /* populate.c */
-void mlockdev_populate(struct mm_struct *mm);
+int mlockdev_populate(struct mlockdev_call *call);
 
 /* stats.c */
 enum mlockdev_stat {
@@ -110,6 +182,8 @@ enum mlockdev_stat {
 	MLOCKDEV_STAT_PAGES_MUNLOCKED,
 	MLOCKDEV_STAT_LOCK_NS,
 	MLOCKDEV_STAT_UNLOCK_NS,
+	MLOCKDEV_STAT_ROLLBACKS,
+	MLOCKDEV_STAT_CAP_REFUSED,
 	MLOCKDEV_NR_STATS
 };
 

@@ -30,6 +30,7 @@
  *    which may drop the lock; if it did, we go back to the top and look
  *    the VMA up again, exactly where __get_user_pages() would return.
  */
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched.h>
@@ -37,6 +38,7 @@
 
 #include "compat.h"
 #include "mlockdev.h"
+#include "trace.h"
 
 /*
  * The one fault __get_user_pages() would wait in, as faultin_page() makes
@@ -67,18 +69,20 @@ static int mlockdev_fault_waiting(struct vm_area_struct *vma,
 /*
  * __get_user_pages(FOLL_UNLOCKABLE) on [@start, @start + @nr_pages) of
  * @vma, without pages: returns at the first error, or as soon as a fault
- * dropped the mmap lock.
+ * dropped the mmap lock.  *@err is 0, or the error and *@err_addr where.
  *
- * Return: the number of pages done before that (errors then count only if
- * no page was done), as __get_user_pages() returns it.
+ * Return: the number of pages done before that.
  */
-static long mlockdev_faultin(struct vm_area_struct *vma, unsigned long start,
-			     unsigned long nr_pages, unsigned int gup_flags,
-			     bool *locked)
+static unsigned long mlockdev_faultin(struct vm_area_struct *vma,
+				      unsigned long start,
+				      unsigned long nr_pages,
+				      unsigned int gup_flags, bool *locked,
+				      int *err, unsigned long *err_addr)
 {
 	unsigned long done = 0;
 	long ret;
 
+	*err = 0;
 	while (done < nr_pages) {
 		unsigned long addr = start + (done << PAGE_SHIFT);
 
@@ -90,8 +94,11 @@ static long mlockdev_faultin(struct vm_area_struct *vma, unsigned long start,
 		if (!ret)
 			ret = mlockdev_fault_waiting(vma, addr, gup_flags,
 						     locked);
-		if (ret < 0)
-			return done ? done : ret;
+		if (ret < 0) {
+			*err = ret;
+			*err_addr = addr;
+			break;
+		}
 		if (!*locked)
 			break;
 		/* In without dropping the lock: GUP picks it up next. */
@@ -100,19 +107,44 @@ static long mlockdev_faultin(struct vm_area_struct *vma, unsigned long start,
 	return done;
 }
 
+/* The first error of the call goes into the report. */
+static void mlockdev_report_error(struct mlockdev_report *report, int err,
+				  unsigned long addr)
+{
+	if (!report->populate_errors++) {
+		report->populate_first_errno = err;
+		report->populate_first_addr = addr;
+	}
+}
+
+/*
+ * Does an error here fail an all-or-nothing call (strict, or OpenBSD's)?
+ * Only in memory that is locked and not lock-on-fault, the memory mlockall
+ * promises to make resident.  PROT_NONE memory is never faulted in, so it
+ * cannot fail a call either (OpenBSD skips it too, uvm_map.c:2088).
+ */
+static bool mlockdev_strict_failure(struct mlockdev_call *call,
+				    struct vm_area_struct *vma)
+{
+	return (call->mode & (MLOCKDEV_LOCK_STRICT | MLOCKDEV_LOCK_OPENBSD)) &&
+	       (vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED;
+}
+
 /*
  * populate_vma_page_range(): fault in [@start, @end) of @vma, mmap lock
- * held for reading; *@locked becomes false if it was dropped.
+ * held for reading; *@locked becomes false if it was dropped.  An error
+ * that fails a strict call is also left in *@strict_err.
  *
  * Return: the number of pages done (all of them for a lock-on-fault VMA,
  * which is left alone), or a negative errno.
  */
-static long mlockdev_populate_vma_range(struct vm_area_struct *vma,
+static long mlockdev_populate_vma_range(struct mlockdev_call *call,
+					struct vm_area_struct *vma,
 					unsigned long start, unsigned long end,
-					bool *locked, unsigned long *faulted)
+					bool *locked, int *strict_err)
 {
-	unsigned long nr_pages = (end - start) >> PAGE_SHIFT;
-	long ret;
+	unsigned long nr_pages = (end - start) >> PAGE_SHIFT, done, addr;
+	int err;
 
 	/* Lock-on-fault VMAs never were faulted in, nor PROT_NONE ones. */
 	if (vma->vm_flags & VM_LOCKONFAULT)
@@ -120,27 +152,52 @@ static long mlockdev_populate_vma_range(struct vm_area_struct *vma,
 	if (!vma_is_accessible(vma))
 		return -EFAULT;
 
-	ret = mlockdev_faultin(vma, start, nr_pages,
-			       mlockdev_populate_gup_flags(vma->vm_flags),
-			       locked);
+	done = mlockdev_faultin(vma, start, nr_pages,
+				mlockdev_populate_gup_flags(vma->vm_flags),
+				locked, &err, &addr);
 	mlockdev_lru_drain_local();
-	if (ret > 0)
-		*faulted += ret;
-	return ret;
+	call->report->pages_populated += done;
+	trace_mlockdev_populate(start, start + (done << PAGE_SHIFT), done,
+				err);
+	if (!err)
+		return done;
+
+	/*
+	 * After some pages the kernel comes back to the failing one and
+	 * gives up on the VMA only then; count the error once, there.
+	 */
+	if (!done)
+		mlockdev_report_error(call->report, err, addr);
+	if (mlockdev_strict_failure(call, vma)) {
+		if (done)
+			mlockdev_report_error(call->report, err, addr);
+		call->report->failed_vma_start = vma->vm_start;
+		call->report->failed_vma_end = vma->vm_end;
+		*strict_err = err;
+	}
+	/* As __get_user_pages(): the pages done count, else the error. */
+	return done ? done : err;
 }
 
 /**
  * mlockdev_populate - __mm_populate(0, TASK_SIZE, ignore_errors=1)
- * @mm: current->mm, mmap_lock not held
+ * @call: the lock call; @call->mm is current->mm, mmap_lock not held
  *
  * A fatal signal ends the walk (every GUP call would fail with -EINTR
  * anyway): the caller is about to die, and the system call returns 0.
+ *
+ * Return: 0, or for an all-or-nothing call (MLOCKDEV_LOCK_STRICT or
+ * _OPENBSD) the error that kept locked memory from being made resident;
+ * the walk stops there.
  */
-void mlockdev_populate(struct mm_struct *mm)
+int mlockdev_populate(struct mlockdev_call *call)
 {
-	unsigned long end = TASK_SIZE, nstart, nend, faulted = 0;
+	unsigned long end = TASK_SIZE, nstart, nend;
+	struct mm_struct *mm = call->mm;
 	struct vm_area_struct *vma = NULL;
+	u64 start_ns = ktime_get_ns();
 	bool locked = false;
+	int strict_err = 0;
 	long ret;
 
 	for (nstart = 0; nstart < end; nstart = nend) {
@@ -161,8 +218,10 @@ void mlockdev_populate(struct mm_struct *mm)
 			continue;
 		nstart = max(nstart, vma->vm_start);
 
-		ret = mlockdev_populate_vma_range(vma, nstart, nend, &locked,
-						  &faulted);
+		ret = mlockdev_populate_vma_range(call, vma, nstart, nend,
+						  &locked, &strict_err);
+		if (strict_err)
+			break;
 		/* An error ends this VMA; go on with the next. */
 		if (ret < 0)
 			continue;
@@ -170,5 +229,8 @@ void mlockdev_populate(struct mm_struct *mm)
 	}
 	if (locked)
 		mmap_read_unlock(mm);
-	mlockdev_stat_add(MLOCKDEV_STAT_PAGES_POPULATED, faulted);
+	mlockdev_stat_add(MLOCKDEV_STAT_PAGES_POPULATED,
+			  call->report->pages_populated);
+	call->report->populate_ns += ktime_get_ns() - start_ns;
+	return strict_err;
 }
