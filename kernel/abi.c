@@ -9,6 +9,7 @@
 #include <generated/utsrelease.h>
 #include <kunit/visibility.h>
 
+#include "compat.h"
 #include "mlockdev.h"
 #include "trace.h"
 
@@ -17,11 +18,13 @@
 				 MLOCKDEV_FEAT_UNLOCK_ALL | MLOCKDEV_FEAT_STATS | \
 				 MLOCKDEV_FEAT_LOCK_ALL_EX |		\
 				 MLOCKDEV_FEAT_UNLOCK_ALL_EX |		\
-				 MLOCKDEV_FEAT_STRICT | MLOCKDEV_FEAT_OPENBSD)
+				 MLOCKDEV_FEAT_STRICT | MLOCKDEV_FEAT_OPENBSD | \
+				 MLOCKDEV_FEAT_PIDFD | MLOCKDEV_FEAT_WORKERS)
 
 /* mode_flags each extensible call understands. */
-#define MLOCKDEV_LOCK_MODES	(MLOCKDEV_LOCK_STRICT | MLOCKDEV_LOCK_OPENBSD)
-#define MLOCKDEV_UNLOCK_MODES	MLOCKDEV_LOCK_OPENBSD
+#define MLOCKDEV_LOCK_MODES	(MLOCKDEV_LOCK_STRICT | MLOCKDEV_LOCK_OPENBSD | \
+				 MLOCKDEV_LOCK_PIDFD)
+#define MLOCKDEV_UNLOCK_MODES	(MLOCKDEV_LOCK_OPENBSD | MLOCKDEV_LOCK_PIDFD)
 
 /**
  * mlockdev_reserved_is_zero - check that a reserved ABI field is all zero
@@ -122,17 +125,21 @@ static int mlockdev_ex_inputs_valid(u64 mode_flags, u64 known, s32 pidfd,
  *	    in @arg is copied back, also after an error
  *
  * Return: -EINVAL for unknown mode bits, a pidfd without
- * MLOCKDEV_LOCK_PIDFD, a worker count not supported or non-zero reserved
- * fields; else what the call returned.
+ * MLOCKDEV_LOCK_PIDFD or non-zero reserved fields; -EBADF, -ESRCH, -EPERM
+ * or -EINVAL for a pidfd call whose target cannot be locked by this caller
+ * (remote.c); else what the call returned.
  */
 long mlockdev_ioctl_lock_all_ex(void *arg, bool *report)
 {
 	struct mlockdev_lockall_ex *la = arg;
 	struct mlockdev_call call = {
 		.mm = current->mm,
+		.caller_mm = current->mm,
+		.caller_pkru = mlockdev_caller_pkru(),
 		/* mlockall() takes an int: bit 31 makes it negative. */
 		.flags = (int)la->flags,
 		.mode = la->mode_flags,
+		.workers = la->workers,
 		.report = &la->report,
 	};
 	int ret;
@@ -142,18 +149,21 @@ long mlockdev_ioctl_lock_all_ex(void *arg, bool *report)
 				       sizeof(la->reserved));
 	if (ret)
 		return ret;
-	if (la->workers != MLOCKDEV_WORKERS_SYSCALL)
-		return -EINVAL;
+	if (call.mode & MLOCKDEV_LOCK_PIDFD) {
+		ret = mlockdev_remote_get(&call, la->pidfd);
+		if (ret)
+			return ret;
+	}
 
 	memset(&la->report, 0, sizeof(la->report));
 	*report = true;
-	la->report.workers_used = 1;
 	trace_mlockdev_call_enter(true, call.flags, call.mode);
 	if (call.mode & MLOCKDEV_LOCK_OPENBSD)
 		ret = mlockdev_openbsd_lock_call(&call);
 	else
 		ret = mlockdev_lock_call(&call);
 	trace_mlockdev_call_exit(true, ret, la->report.locked_vm_after);
+	mlockdev_remote_put(&call);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_lock_all_ex);
@@ -164,13 +174,15 @@ EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_lock_all_ex);
  * @report: as for mlockdev_ioctl_lock_all_ex()
  *
  * Return: -EINVAL for non-zero flags, unknown mode bits or non-zero
- * reserved fields; else what munlockall() returns.
+ * reserved fields; errors of the pidfd as for LOCK_ALL_EX; else what
+ * munlockall() returns.
  */
 long mlockdev_ioctl_unlock_all_ex(void *arg, bool *report)
 {
 	struct mlockdev_unlockall_ex *ua = arg;
 	struct mlockdev_call call = {
 		.mm = current->mm,
+		.caller_mm = current->mm,
 		.mode = ua->mode_flags,
 		.report = &ua->report,
 	};
@@ -183,6 +195,11 @@ long mlockdev_ioctl_unlock_all_ex(void *arg, bool *report)
 				       sizeof(ua->reserved));
 	if (ret)
 		return ret;
+	if (call.mode & MLOCKDEV_LOCK_PIDFD) {
+		ret = mlockdev_remote_get(&call, ua->pidfd);
+		if (ret)
+			return ret;
+	}
 
 	memset(&ua->report, 0, sizeof(ua->report));
 	*report = true;
@@ -192,6 +209,7 @@ long mlockdev_ioctl_unlock_all_ex(void *arg, bool *report)
 	else
 		ret = mlockdev_unlock_call(&call);
 	trace_mlockdev_call_exit(false, ret, ua->report.locked_vm_after);
+	mlockdev_remote_put(&call);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_ioctl_unlock_all_ex);

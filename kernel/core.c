@@ -220,10 +220,14 @@ static int __init mlockdev_init(void)
 		return ret;
 	mlockdev_misc.mode = ret;
 
+	ret = mlockdev_workers_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&mlockdev_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", MLOCKDEV_DEVICE_NAME,
 		       ret);
+		mlockdev_workers_exit();
 		return ret;
 	}
 	return 0;
@@ -232,6 +236,7 @@ static int __init mlockdev_init(void)
 static void __exit mlockdev_exit(void)
 {
 	misc_deregister(&mlockdev_misc);
+	mlockdev_workers_exit();
 }
 
 module_init(mlockdev_init);

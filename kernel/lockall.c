@@ -41,7 +41,7 @@ static int mlockdev_lock_locked(struct mlockdev_call *call,
 	 */
 	if (!mlockdev_lockall_fits(call->flags, call->mm->total_vm,
 				   lock_limit) &&
-	    !capable(CAP_IPC_LOCK))
+	    !mlockdev_call_capable(call))
 		return -ENOMEM;
 
 	ret = mlockdev_cap_reserve(call);
@@ -61,7 +61,8 @@ static int mlockdev_lock_locked(struct mlockdev_call *call,
  * @call: the call; @call->mm is current->mm
  *
  * Uses the caller's credentials and rlimits at the time of the call, and
- * the caller's address space at the time of the call.  In strict mode a
+ * the caller's address space at the time of the call (for a pidfd call,
+ * the target's limit and address space, remote.c).  In strict mode a
  * failure to make locked memory resident puts back every lock bit, the
  * accounting, def_flags and the page marks, and fails the call with that
  * error.
@@ -83,11 +84,11 @@ int mlockdev_lock_call(struct mlockdev_call *call)
 	if (!mlockdev_lockall_flags_valid(call->flags))
 		return -EINVAL;
 
-	if (!can_do_mlock())
+	if (!mlockdev_call_can_mlock(call))
 		return -EPERM;
 
 	/* Read before sleeping on the lock, like the system call. */
-	lock_limit = mlockdev_limit_pages(rlimit(RLIMIT_MEMLOCK));
+	lock_limit = mlockdev_limit_pages(mlockdev_call_lock_limit(call));
 
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
@@ -142,6 +143,7 @@ int mlockdev_lockall(int flags)
 	struct mlockdev_report report = {};
 	struct mlockdev_call call = {
 		.mm = current->mm,
+		.caller_mm = current->mm,
 		.flags = flags,
 		.report = &report,
 	};
@@ -165,6 +167,7 @@ int mlockdev_unlockall(void)
 	struct mlockdev_report report = {};
 	struct mlockdev_call call = {
 		.mm = current->mm,
+		.caller_mm = current->mm,
 		.report = &report,
 	};
 	int ret;

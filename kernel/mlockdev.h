@@ -18,6 +18,8 @@
  *   page_pass.c  marking the pages already present (PG_mlocked, NR_MLOCK)
  *   pagetable.c  reading a VMA's page tables under their locks
  *   populate.c   faulting everything in after MCL_CURRENT
+ *   workers.c    ... with several threads, when asked
+ *   remote.c     acting on another process, named by a pidfd
  *   stats.c      per-CPU counters in sysfs
  *   compat.h     every difference between the kernels supported
  */
@@ -25,6 +27,7 @@
 #define _MLOCKDEV_H
 
 #include <linux/types.h>
+#include <linux/atomic.h>
 #include <linux/mm_types.h>
 #include <linux/mlockdev.h>
 
@@ -51,21 +54,36 @@ struct mlockdev_undo;
 
 /**
  * struct mlockdev_call - one lock or unlock call, from the ioctl down
- * @mm:		the address space acted on (current->mm)
+ * @mm:		the address space acted on, pinned for the call: the
+ *		caller's, or another process's (a pidfd call, remote.c)
+ * @task:	that other process, or NULL for the caller's own
+ * @caller_mm:	the caller's own address space
+ * @caller_pkru: the caller's protection-key rights, for worker threads
  * @flags:	MCL_* flags of a lock, 0 for an unlock
  * @mode:	MLOCKDEV_LOCK_* bits of an extensible call, else 0
+ * @workers:	threads asked for to populate (MLOCKDEV_WORKERS_*)
+ * @worker:	set in the copy a worker thread uses
  * @report:	where every step counts what it did; never NULL (the plain
  *		calls pass one nobody reads)
  * @undo:	what the call changed, for a strict call to put back (undo.c)
  * @cap_reserved: pages reserved against max_locked_mb (cap.c)
+ * @strict_err:	the populate error that failed an all-or-nothing call ...
+ * @failed_addr: ... and where
  */
 struct mlockdev_call {
 	struct mm_struct *mm;
+	struct task_struct *task;
+	struct mm_struct *caller_mm;
+	u32 caller_pkru;
 	int flags;
 	u64 mode;
+	u32 workers;
+	bool worker;
 	struct mlockdev_report *report;
 	struct mlockdev_undo *undo;
 	unsigned long cap_reserved;
+	int strict_err;
+	unsigned long failed_addr;
 };
 
 int mlockdev_lock_call(struct mlockdev_call *call);
@@ -162,7 +180,66 @@ bool mlockdev_folio_within_range(struct folio *folio,
 				 unsigned long start, unsigned long end);
 
 /* populate.c */
+
+/* Pages a worker faults per GUP call, so that it notices a stop soon. */
+#define MLOCKDEV_WORKER_BATCH	512
+
+/**
+ * struct mlockdev_populate - one thread's populate of part of a call
+ * @call:	the call
+ * @mm:		the address space
+ * @remote:	fault with remote GUP (not the caller's own thread and mm)
+ * @pkru_check:	check the caller's protection keys (remote GUP of the
+ *		caller's own memory skips them)
+ * @pkru:	the caller's protection-key rights
+ * @stop:	shared by the threads of a parallel populate, else NULL
+ * @pages:	pages faulted in or found present
+ * @errors:	ranges that ended with an error ...
+ * @first_err:	... the one at the lowest address ...
+ * @first_addr:	... and where
+ * @strict_err:	an error that fails an all-or-nothing call ...
+ * @failed_addr: ... where ...
+ * @failed_start: ... and its VMA
+ * @failed_end:	(end of that VMA)
+ */
+struct mlockdev_populate {
+	struct mlockdev_call *call;
+	struct mm_struct *mm;
+	bool remote;
+	bool pkru_check;
+	u32 pkru;
+	atomic_t *stop;
+	unsigned long pages;
+	unsigned long errors;
+	int first_err;
+	unsigned long first_addr;
+	int strict_err;
+	unsigned long failed_addr;
+	unsigned long failed_start;
+	unsigned long failed_end;
+};
+
 int mlockdev_populate(struct mlockdev_call *call);
+void mlockdev_populate_init(struct mlockdev_populate *pop,
+			    struct mlockdev_call *call, atomic_t *stop);
+void mlockdev_populate_span(struct mlockdev_populate *pop,
+			    unsigned long start, unsigned long end);
+void mlockdev_populate_merge(struct mlockdev_call *call,
+			     struct mlockdev_populate *pop);
+
+/* workers.c */
+unsigned int mlockdev_workers_wanted(struct mlockdev_call *call);
+void mlockdev_populate_parallel(struct mlockdev_call *call,
+				unsigned int workers);
+int mlockdev_workers_init(void);
+void mlockdev_workers_exit(void);
+
+/* remote.c */
+int mlockdev_remote_get(struct mlockdev_call *call, int pidfd);
+void mlockdev_remote_put(struct mlockdev_call *call);
+bool mlockdev_call_can_mlock(struct mlockdev_call *call);
+unsigned long mlockdev_call_lock_limit(struct mlockdev_call *call);
+bool mlockdev_call_capable(struct mlockdev_call *call);
 
 /* stats.c */
 enum mlockdev_stat {

@@ -106,7 +106,7 @@ int mlockdev_openbsd_lock_call(struct mlockdev_call *call)
 		return -EINVAL;
 	if (!call->flags || (call->flags & ~(MCL_CURRENT | MCL_FUTURE)))
 		return -EINVAL;
-	limit = rlimit(RLIMIT_MEMLOCK);
+	limit = mlockdev_call_lock_limit(call);
 
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
