@@ -87,6 +87,12 @@ t_fork_race() { FAKEDEV_OPEN_DELAY_MS=300 lib_case "$T/test_lib" fork-race; }
 t_exec()      { lib_case "$T/test_lib" exec; }
 t_reopen()    { lib_case "$T/test_lib" reopen; }
 t_parse()     { lib_case "$T/test_lib" parse; }
+t_ex_success()    { lib_case "$T/test_lib" ex-success; }
+t_ex_invalid()    { lib_case "$T/test_lib" ex-invalid; }
+t_ex_errors()     { lib_case "$T/test_lib" ex-errors; }
+t_ex_pidfd()      { lib_case "$T/test_lib" ex-pidfd; }
+t_ex_old_module() { FAKEDEV_FEATURES=0xf FAKEDEV_ABI_MINOR=0 lib_case "$T/test_lib" ex-old-module; }
+t_report_format() { lib_case "$T/test_lib" report-format; }
 t_nodev() {
 	rm -f "$DEV"
 	lib_case "$T/test_lib" nodev
@@ -102,7 +108,7 @@ defined_syms() {
 	nm -D --defined-only "$1" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' '
 }
 t_exports() {
-	want="__wrap_mlockall@@MLOCKDEV_1 __wrap_munlockall@@MLOCKDEV_1 mlockdev_device_path@@MLOCKDEV_1 mlockdev_flags_from_string@@MLOCKDEV_1 mlockdev_lockall@@MLOCKDEV_1 mlockdev_query@@MLOCKDEV_1 mlockdev_unlockall@@MLOCKDEV_1 "
+	want="__wrap_mlockall@@MLOCKDEV_1 __wrap_munlockall@@MLOCKDEV_1 mlockdev_device_path@@MLOCKDEV_1 mlockdev_flags_from_string@@MLOCKDEV_1 mlockdev_lockall@@MLOCKDEV_1 mlockdev_lockall_ex@@MLOCKDEV_1.1 mlockdev_query@@MLOCKDEV_1 mlockdev_report_format@@MLOCKDEV_1.1 mlockdev_supports@@MLOCKDEV_1.1 mlockdev_unlockall@@MLOCKDEV_1 mlockdev_unlockall_ex@@MLOCKDEV_1.1 "
 	got=$(defined_syms "$O/libmlockdev.so")
 	[ "$got" = "$want" ] || fail "libmlockdev.so exports: $got" || return 1
 	soname=$(readelf -d "$O/libmlockdev.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
@@ -364,12 +370,13 @@ t_install() {
 	st=$WORK/stage
 	make -s -C "$SRCDIR" O="$O" install PREFIX=/usr DESTDIR="$st" > "$WORK/out" 2>&1 ||
 		fail "install: $(cat "$WORK/out")" || return 1
-	for f in usr/lib/libmlockdev.so.1.0.0 usr/lib/libmlockdev.so.1 \
+	for f in usr/lib/libmlockdev.so.1.1.0 usr/lib/libmlockdev.so.1 \
 	    usr/lib/libmlockdev.so usr/lib/libmlockdev.a \
 	    usr/lib/mlockdev/libmlockdev-preload.so usr/lib/pkgconfig/mlockdev.pc \
 	    usr/include/mlockdev/mlockdev.h \
 	    usr/include/mlockdev/uapi/linux/mlockdev.h \
-	    usr/share/man/man3/libmlockdev.3 usr/share/man/man3/mlockdev_lockall.3; do
+	    usr/share/man/man3/libmlockdev.3 usr/share/man/man3/mlockdev_lockall.3 \
+	    usr/share/man/man3/mlockdev_lockall_ex.3 usr/share/man/man3/mlockdev_report_format.3; do
 		[ -e "$st/$f" ] || fail "missing $f" || return 1
 	done
 	grep -qx 'libdir=/usr/lib' "$st/usr/lib/pkgconfig/mlockdev.pc" || fail "pc libdir" || return 1
@@ -379,7 +386,10 @@ t_install() {
 	#include <stdio.h>
 	int main(void)
 	{
+		struct mlockdev_options opts = { .mode = MLOCKDEV_LOCK_STRICT };
+		struct mlockdev_report report;
 		struct mlockdev_info info;
+		char text[1024];
 
 		if (mlockdev_query(&info) || mlockdev_lockall(MCL_CURRENT | MCL_FUTURE) ||
 		    mlockdev_unlockall()) {
@@ -387,6 +397,13 @@ t_install() {
 			return 1;
 		}
 		printf("ABI %u.%u\n", info.abi_major, info.abi_minor);
+		if (mlockdev_supports(MLOCKDEV_FEAT_LOCK_ALL_EX | MLOCKDEV_FEAT_STRICT) != 1 ||
+		    mlockdev_lockall_ex(MCL_CURRENT, &opts, &report)) {
+			perror("mlockdev_lockall_ex");
+			return 1;
+		}
+		mlockdev_report_format(&report, text, sizeof(text));
+		fputs(text, stdout);
 		return 0;
 	}
 	EOC
@@ -396,8 +413,10 @@ t_install() {
 	${CC:-cc} -Wall -Wextra -Werror -o "$WORK/user" "$WORK/user.c" $flags ||
 		fail "compile with: $flags" || return 1
 	LD_LIBRARY_PATH=$st/usr/lib with_fake "$WORK/user" > "$WORK/out" || fail "run" || return 1
-	grep -qx 'ABI 1.0' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
-	[ "$(loglines 'req=LOCK_ALL')" = 1 ] || fail "no LOCK_ALL" || return 1
+	grep -qx 'ABI 1.1' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
+	grep -q '^  VMAs: 12 seen, 10 changed, 2 skipped (special 2)$' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
+	[ "$(loglines 'req=LOCK_ALL ')" = 1 ] || fail "no LOCK_ALL" || return 1
+	[ "$(loglines 'req=LOCK_ALL_EX .*mode=0x1 ')" = 1 ] || fail "no LOCK_ALL_EX" || return 1
 	# The documented static recipe: plain mlockall(), --wrap, -static.
 	cat > "$WORK/plain.c" <<-'EOC'
 	#include <stdio.h>
@@ -448,6 +467,12 @@ run_test lib-fork-while-opening t_fork_race
 run_test lib-cloexec-across-exec t_exec
 run_test lib-reopen-closed-or-reused-fd t_reopen
 run_test lib-parse-lock-spec t_parse
+run_test lib-ex-success-options-report t_ex_success
+run_test lib-ex-invalid-options t_ex_invalid
+run_test lib-ex-errors-and-report t_ex_errors
+run_test lib-ex-pidfd t_ex_pidfd
+run_test lib-ex-abi-1.0-module t_ex_old_module
+run_test lib-report-format t_report_format
 run_test exports-and-soname t_exports
 run_test shim-routes-calls t_shim_calls
 run_test shim-control-without-shim t_noshim_control
