@@ -94,6 +94,14 @@ mutant shim-lock-env-no-fallback "$P" "		if (!declined(err, stage)) {" "		if (1)
 mutant lib-falls-back "$S" "	return mlockdev__lockall(flags, NULL);" "	int r = mlockdev__lockall(flags, NULL); if (r && errno == EACCES) r = (int)syscall(151, flags); return r;" lib 'lib-errno*'
 mutant parse-allows-onfault "$S" "	if (!(f & (MCL_CURRENT | MCL_FUTURE)))
 		goto bad;" "" lib 'lib-parse*'
+mutant ex-reserved-unchecked "$S" "		if (opts->reserved[i])
+			return 0;" "		(void)0;" lib 'lib-ex-invalid*'
+mutant ex-report-lost-on-error "$S" "	ret = device_ioctl(MLOCKDEV_IOC_LOCK_ALL_EX, &arg, stage);
+	if (report)" "	ret = device_ioctl(MLOCKDEV_IOC_LOCK_ALL_EX, &arg, stage);
+	if (report && !ret)" lib 'lib-ex-errors*'
+mutant shim-unlock-strict "$P" "		.mode = ex_opts.mode & MLOCKDEV_LOCK_OPENBSD," "		.mode = ex_opts.mode," lib 'shim-mode*'
+mutant shim-report-no-reopen "$P" "	if (report_path && !report_still_ours(fd)) {" "	if (0) {" lib 'shim-report-file'
+mutant shim-ex-no-feature-check "$P" "	if ((info.features & need) != need) {" "	if (0) {" lib 'shim-ex-needs*'
 K=tools/mlockdevctl/kmoderr.c
 mutant no-mismatch-check "$K" "	if ((err == ENOEXEC || err == EINVAL || err == ENOENT) &&
 	    kmoderr_release_mismatch(ctx))" "	if (0)" ctl '*'
