@@ -133,6 +133,9 @@ mutant fail-cached "$S" "	fd = open(mlockdev_device_path()" "	static int tried; 
 	fd = open(mlockdev_device_path()" lib 'lib-nodev*'
 mutant shim-debug-always tools/libmlockdev/src/preload.c "shim_debug = dbg && *dbg && strcmp(dbg, \"0\") != 0;" "shim_debug = 1; (void)dbg;" lib 'shim-debug'
 mutant wrap-to-real tools/libmlockdev/src/wrap.c "	return mlockdev_lockall(flags);" "	extern long syscall(long, ...); return (int)syscall(151, flags);" lib 'wrap-static'
+mutant run-keeps-report-env "$C" "	    set_or_unset(\"MLOCKDEV_REPORT\", report) ||" "	    (report && setenv(\"MLOCKDEV_REPORT\", report, 1)) ||" ctl 'run-strict*'
+mutant lock-without-pidfd-mode "$C" "	opts.mode = MLOCKDEV_LOCK_PIDFD |" "	opts.mode = 0 |" ctl 'lock-*'
+mutant lock-eperm-no-ptrace-check "$C" "		if (may_ptrace(pid) == 0) {" "		if (0) {" ctl 'lock-as-nobody*'
 mutant cli-shim-not-found tools/mlockdevctl/mlockdevctl.c "		\"../lib/mlockdev/\" SHIM_NAME,		/* PREFIX/bin -> PREFIX/lib */" "" ctl 'install'
 
 [ "$survivors" -eq 0 ]
