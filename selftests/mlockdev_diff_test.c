@@ -523,22 +523,26 @@ void __attribute__((noinline)) diff_touch_stack(void)
 		area[i] = 0;
 }
 
-/* The flags the self-check's device path really asks for; -1: no call. */
-static int sabotaged_lock_flags(int sabotage, int flags)
+/*
+ * The flags the self-check's device path really asks for, in *@flags;
+ * false: no call at all.  (Not -1 as "no call": -1 is a flags value a
+ * scenario passes, flags_all_bits.)
+ */
+static bool sabotaged_lock_flags(int sabotage, int *flags)
 {
 	switch (sabotage) {
 	case SABOTAGE_ONFAULT:
-		if (flags & (MCL_CURRENT | MCL_FUTURE))
-			flags |= MCL_ONFAULT;
+		if (*flags & (MCL_CURRENT | MCL_FUTURE))
+			*flags |= MCL_ONFAULT;
 		break;
 	case SABOTAGE_NOOP:
-		return -1;
+		return false;
 	case SABOTAGE_NOFUTURE:
-		if (flags & MCL_CURRENT)
-			flags &= ~MCL_FUTURE;
+		if (*flags & MCL_CURRENT)
+			*flags &= ~MCL_FUTURE;
 		break;
 	}
-	return flags;
+	return true;
 }
 
 /*
@@ -614,8 +618,7 @@ static int device_lock(struct diff_ctx *ctx, int flags)
 	struct mlockdev_lockall la;
 	int ret;
 
-	flags = sabotaged_lock_flags(ctx->sabotage, flags);
-	if (flags == -1)
+	if (!sabotaged_lock_flags(ctx->sabotage, &flags))
 		return 0;
 	switch (fam->call) {
 	case CALL_PLAIN:
@@ -923,8 +926,7 @@ static void remote_call(pid_t target, int pidfd, int sabotage,
 	msg->ret = 0;
 	msg->err = 0;
 	if (msg->lock) {
-		flags = sabotaged_lock_flags(sabotage, flags);
-		if (flags < 0)
+		if (!sabotaged_lock_flags(sabotage, &flags))
 			return;
 	} else {
 		err = sabotaged_unlock(sabotage);
