@@ -85,7 +85,7 @@ static const struct mlockdev_ioctl_desc *mlockdev_find_ioctl(unsigned int cmd)
  * at most a page; bytes beyond what the module knows must be zero (E2BIG
  * otherwise), bytes the caller did not pass read as zero.  Written back,
  * up to the smaller of the two sizes, on success and after an error the
- * handler reported on.
+ * handler reported on -- never after EINVAL, which rejects the arguments.
  */
 static long mlockdev_call_ex(const struct mlockdev_ioctl_desc *desc,
 			     unsigned int cmd, void __user *uarg)
@@ -114,6 +114,14 @@ static long mlockdev_call_ex(const struct mlockdev_ioctl_desc *desc,
 
 	ret = desc->handler_ex(&karg, &report);
 
+	/*
+	 * EINVAL is never an accepted error: it refuses the arguments, even
+	 * when found after the handler set @report (the MCL_* flags are
+	 * checked by the lock path, as mlockall() checks them), and a
+	 * refused call leaves the caller's struct as it was (abi.rst).
+	 */
+	if (ret == -EINVAL)
+		report = false;
 	if ((!ret || report) && copy_to_user(uarg, &karg, copy))
 		return -EFAULT;
 	return ret;
