@@ -876,7 +876,8 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 
 /*
  * The parent's half of a pidfd-family lock or unlock on the device path:
- * a locker process forked for the call, with the capabilities the child
+ * a locker process forked for the call (on the syscall path too, where it
+ * calls nothing: see remote_call()), with the capabilities the child
  * has (so that CAP_IPC_LOCK, which the caller's side of a pidfd call
  * brings, is there exactly when the child itself would have it), calls
  * LOCK_ALL_EX or UNLOCK_ALL_EX on the child's pidfd.  The parent itself
@@ -916,7 +917,7 @@ static int mirror_caps(pid_t target)
 	return syscall(SYS_capset, &hdr, data);
 }
 
-static void remote_call(pid_t target, int pidfd, int sabotage,
+static void remote_call(pid_t target, int pidfd, int sabotage, bool act,
 			struct diff_pidfd_msg *msg)
 {
 	const struct diff_family *fam = &families[run_family];
@@ -925,18 +926,29 @@ static void remote_call(pid_t target, int pidfd, int sabotage,
 
 	msg->ret = 0;
 	msg->err = 0;
-	if (msg->lock) {
+	if (act && msg->lock) {
 		if (!sabotaged_lock_flags(sabotage, &flags))
-			return;
-	} else {
+			act = false;
+	} else if (act) {
 		err = sabotaged_unlock(sabotage);
 		if (err >= 0) {
 			msg->err = err;
 			msg->ret = err ? -1 : 0;
-			return;
+			act = false;
 		}
 	}
+	if (act && pidfd < 0) {
+		msg->ret = -1;
+		msg->err = EBADF;
+		act = false;
+	}
 
+	/*
+	 * Fork the locker whether or not it calls: the fork (and the
+	 * flushes before it) write the parent's pages, and a page the
+	 * parent writes after the child was forked stops being shared with
+	 * the child -- on one path only, if only one path forked.
+	 */
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
@@ -950,6 +962,8 @@ static void remote_call(pid_t target, int pidfd, int sabotage,
 		struct mlockdev_unlockall_ex ux;
 		int dev, ret;
 
+		if (!act)
+			_exit(0);
 		if (mirror_caps(target))
 			_exit(200);
 		dev = open(DEV_PATH, O_RDWR | O_CLOEXEC);
@@ -973,6 +987,8 @@ static void remote_call(pid_t target, int pidfd, int sabotage,
 		_exit(ret ? errno : 0);
 	}
 	waitpid(pid, &status, 0);
+	if (!act)
+		return;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) >= 200) {
 		ksft_print_msg("pidfd locker: %s (status 0x%x)\n",
 			       WIFEXITED(status) && WEXITSTATUS(status) == 200 ?
@@ -1018,14 +1034,9 @@ static void serve_child(pid_t child, int path, int sabotage, int req_fd,
 			req_fd = -1;	/* closed: the snapshot comes next */
 			continue;
 		}
-		if (path == DIFF_DEVICE && !null_run) {
-			if (pidfd < 0) {
-				msg.ret = -1;
-				msg.err = EBADF;
-			} else {
-				remote_call(child, pidfd, sabotage, &msg);
-			}
-		}
+		/* On both paths: the locker only calls on the device path. */
+		remote_call(child, pidfd, sabotage,
+			    path == DIFF_DEVICE && !null_run, &msg);
 		if (write(reply_fd, &msg, sizeof(msg)) != sizeof(msg))
 			break;
 	}
