@@ -14,7 +14,9 @@
  *                            target is not locked any more
  *   other_user               nobody locking a root process: EPERM
  *   no_ptrace_capability     root without CAP_SYS_PTRACE locking nobody's
- *                            process: EPERM (and its own: 0)
+ *                            process: EPERM; root's: EPERM while the
+ *                            target has CAP_SYS_PTRACE, 0 once it dropped
+ *                            it (permitted caps must be a subset)
  *   nondumpable_target       a same-user target that is not dumpable:
  *                            EPERM for nobody, 0 for root
  *   setuid_target            a process running a setuid-root program,
@@ -155,6 +157,7 @@ static int become_nobody(void)
 struct target_opts {
 	uid_t uid;		/* 0: stays root */
 	bool nondumpable;
+	bool no_ptrace_cap;	/* CAP_SYS_PTRACE dropped (a root target) */
 	long limit;		/* RLIMIT_MEMLOCK in bytes, -1 to leave it */
 	bool pkey_fresh;	/* a second, untouched region behind a pkey */
 	bool self_lock;		/* mlockall(CUR|FUT) before saying ready */
@@ -261,7 +264,14 @@ target_main(const struct target_opts *o, int cmd, int ans)
 		_exit(2);
 	if (o->uid && become_nobody())
 		_exit(2);
-	if (o->nondumpable && prctl(PR_SET_DUMPABLE, 0))
+	/*
+	 * Changing uid (here, or in a caller that became nobody and then
+	 * forked us) made the address space non-dumpable (suid_dumpable 0),
+	 * and nobody may ptrace-attach to that: say which we want.
+	 */
+	if (prctl(PR_SET_DUMPABLE, o->nondumpable ? 0 : 1))
+		_exit(2);
+	if (o->no_ptrace_cap && drop_caps(CAP_SYS_PTRACE, 0))
 		_exit(2);
 	if (o->exec_path) {
 		char a[16], b[16];
@@ -459,6 +469,9 @@ FIXTURE_TEARDOWN(pidfd)
 
 static const struct target_opts root_target = { .limit = -1 };
 static const struct target_opts nobody_target = { .uid = NOBODY, .limit = -1 };
+static const struct target_opts root_no_ptrace_target = {
+	.no_ptrace_cap = true, .limit = -1,
+};
 
 TEST_F(pidfd, root_locks_and_unlocks)
 {
@@ -507,10 +520,21 @@ TEST_F(pidfd, no_ptrace_capability)
 				 MCL_CURRENT))
 		TH_LOG("root without CAP_SYS_PTRACE, nobody's target");
 	EXPECT_EQ(0L, vmlck_of(self->t[0].pid));
-	/* The same uid needs no capability. */
+	/*
+	 * The same uid needs no CAP_SYS_PTRACE when the target's permitted
+	 * capabilities are a subset of the caller's (cap_ptrace_access_check):
+	 * not for a root target with all of them ...
+	 */
+	EXPECT_EQ(EPERM, call_as(CALLER_NO_PTRACE, self->t[1].pidfd, false,
+				 MCL_CURRENT))
+		TH_LOG("root without CAP_SYS_PTRACE, root's target with it");
+	EXPECT_EQ(0L, vmlck_of(self->t[1].pid));
+	/* ... but for one that dropped it too. */
+	end_target(&self->t[1]);
+	ASSERT_EQ(0, spawn_target(&root_no_ptrace_target, &self->t[1]));
 	EXPECT_EQ(0, call_as(CALLER_NO_PTRACE, self->t[1].pidfd, false,
 			     MCL_CURRENT))
-		TH_LOG("root without CAP_SYS_PTRACE, root's target");
+		TH_LOG("root without CAP_SYS_PTRACE, root's target without it");
 }
 
 TEST_F(pidfd, nondumpable_target)
