@@ -298,7 +298,6 @@ static int path_lock(enum path p, int flags, unsigned int workers)
 		memset(&ex, 0, sizeof(ex));
 		ex.size = sizeof(ex);
 		ex.flags = flags;
-		ex.pidfd = -1;
 		ex.workers = workers;
 		return ioctl(dev_fd, MLOCKDEV_IOC_LOCK_ALL_EX, &ex) ? errno : 0;
 	}
