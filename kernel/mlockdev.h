@@ -193,6 +193,10 @@ bool mlockdev_folio_within_range(struct folio *folio,
  *		caller's own memory skips them)
  * @pkru:	the caller's protection-key rights
  * @stop:	shared by the threads of a parallel populate, else NULL
+ * @nowait:	never take a fault that waits (a worker thread, which no
+ *		signal can wake): stop there and hand the rest back ...
+ * @deferred:	... which happened ...
+ * @deferred_addr: ... at this address
  * @pages:	pages faulted in or found present
  * @errors:	ranges that ended with an error ...
  * @first_err:	... the one at the lowest address ...
@@ -209,6 +213,9 @@ struct mlockdev_populate {
 	bool pkru_check;
 	u32 pkru;
 	atomic_t *stop;
+	bool nowait;
+	bool deferred;
+	unsigned long deferred_addr;
 	unsigned long pages;
 	unsigned long errors;
 	int first_err;
