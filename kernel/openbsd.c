@@ -59,32 +59,47 @@ static unsigned long mlockdev_openbsd_wiredmax(void)
 	return totalram_pages() / 3;
 }
 
-/* The pages uvm_map_pageable_all() would wire: every VMA not yet locked. */
-static unsigned long mlockdev_openbsd_unlocked_pages(struct mm_struct *mm)
+/*
+ * The pages uvm_map_pageable_all() would wire: every VMA not yet locked.
+ * Linux also has lock-on-fault VMAs, which OpenBSD has not: they are
+ * VM_LOCKED, so already in mm->locked_vm (*@unlocked leaves them out), but
+ * their pages are mostly not in NR_MLOCK, and become so when they are
+ * fully locked and faulted in (*@not_wired counts them).
+ */
+static void mlockdev_openbsd_unlocked_pages(struct mm_struct *mm,
+					    unsigned long *unlocked,
+					    unsigned long *not_wired)
 {
 	VMA_ITERATOR(vmi, mm, 0);
 	struct vm_area_struct *vma;
-	unsigned long pages = 0;
 
-	for_each_vma(vmi, vma)
-		if (!(vma->vm_flags & VM_LOCKED) && mlockdev_vma_lockable(vma))
-			pages += vma_pages(vma);
-	return pages;
+	*unlocked = 0;
+	*not_wired = 0;
+	for_each_vma(vmi, vma) {
+		if (!mlockdev_vma_lockable(vma))
+			continue;
+		if (!(vma->vm_flags & VM_LOCKED))
+			*unlocked += vma_pages(vma);
+		if ((vma->vm_flags & MLOCKDEV_VM_LOCKED_MASK) != VM_LOCKED)
+			*not_wired += vma_pages(vma);
+	}
 }
 
 /*
  * The two ENOMEM checks of uvm_map_pageable_all(), in its order: the
  * system ceiling, then the process limit if it is not 0.  No capability
- * lifts either.
+ * lifts either.  Compared in pages, which cannot wrap as bytes can on
+ * 32-bit.
  */
 static int mlockdev_openbsd_limits(struct mm_struct *mm, unsigned long limit)
 {
-	unsigned long size = mlockdev_openbsd_unlocked_pages(mm);
+	unsigned long size, not_wired;
 
-	if (size + global_zone_page_state(NR_MLOCK) >
+	mlockdev_openbsd_unlocked_pages(mm, &size, &not_wired);
+	if (not_wired + global_zone_page_state(NR_MLOCK) >
 	    mlockdev_openbsd_wiredmax())
 		return -ENOMEM;
-	if (limit && ((size + mm->locked_vm) << PAGE_SHIFT) > limit)
+	if (limit && size + mm->locked_vm > mlockdev_limit_pages(limit))
 		return -ENOMEM;
 	return 0;
 }
