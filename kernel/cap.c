@@ -69,7 +69,7 @@ int mlockdev_cap_reserve(struct mlockdev_call *call)
 	call->cap_reserved = 0;
 	if (!cap_mb)
 		return 0;
-	cap = cap_mb << (20 - PAGE_SHIFT);
+	cap = mlockdev_mb_to_pages(cap_mb);
 	want = mlockdev_cap_estimate(call);
 	reserved = atomic_long_read(&mlockdev_cap_reserved);
 	do {

@@ -103,6 +103,7 @@ enum mlockdev_vma_kind {
 
 bool mlockdev_lockall_flags_valid(int flags);
 unsigned long mlockdev_limit_pages(unsigned long rlim_bytes);
+unsigned long mlockdev_mb_to_pages(unsigned long mb);
 bool mlockdev_lockall_fits(int flags, unsigned long total_vm,
 			   unsigned long limit_pages);
 enum mlockdev_vma_kind mlockdev_vma_kind(struct vm_area_struct *vma);

@@ -55,7 +55,7 @@ static unsigned long mlockdev_openbsd_wiredmax(void)
 	unsigned long mb = READ_ONCE(mlockdev_openbsd_wiredmax_mb);
 
 	if (mb)
-		return mb << (20 - PAGE_SHIFT);
+		return mlockdev_mb_to_pages(mb);
 	return totalram_pages() / 3;
 }
 
