@@ -141,6 +141,7 @@ int mlockdev_openbsd_unlock_call(struct mlockdev_call *call);
 int mlockdev_undo_begin(struct mlockdev_call *call);
 void mlockdev_undo_record(struct mlockdev_call *call,
 			  struct vm_area_struct *vma, vm_flags_t oldflags);
+void mlockdev_undo_record_def_flags(struct mlockdev_call *call);
 void mlockdev_undo_rollback(struct mlockdev_call *call);
 void mlockdev_undo_end(struct mlockdev_call *call);
 
