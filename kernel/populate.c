@@ -358,8 +358,8 @@ void mlockdev_populate_merge(struct mlockdev_call *call,
  * die, and the system call returns 0.
  *
  * Return: 0, or for an all-or-nothing call (MLOCKDEV_LOCK_STRICT or
- * _OPENBSD) the error that kept locked memory from being made resident;
- * the walk stops there.
+ * _OPENBSD) the error that kept locked memory from being made resident
+ * (the walk stops there), or -EINTR if a fatal signal ended the walk.
  */
 int mlockdev_populate(struct mlockdev_call *call)
 {
@@ -376,6 +376,14 @@ int mlockdev_populate(struct mlockdev_call *call)
 		mlockdev_populate_merge(call, &pop);
 		call->report->workers_used = 1;
 	}
+	/*
+	 * A fatal signal ended the walk (or stopped the workers) before it
+	 * got through: for an all-or-nothing call that is a failure too, so
+	 * that the locks are rolled back rather than left half populated.
+	 */
+	if ((call->mode & (MLOCKDEV_LOCK_STRICT | MLOCKDEV_LOCK_OPENBSD)) &&
+	    !call->strict_err && fatal_signal_pending(current))
+		call->strict_err = -EINTR;
 	call->report->populate_ns += ktime_get_ns() - start_ns;
 	return call->strict_err;
 }
