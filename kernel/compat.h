@@ -19,6 +19,8 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
 #include <linux/pkeys.h>
@@ -353,6 +355,29 @@ static inline void mlockdev_revert_creds(const struct cred *old)
 #else
 	revert_creds(old);
 #endif
+}
+
+/**
+ * mlockdev_caller_places_memory - does the caller choose NUMA nodes?
+ *
+ * A worker thread faults with its own memory policy and cpuset, not the
+ * caller's: a caller with a NUMA memory policy (CONFIG_NUMA) or a cpuset
+ * narrower than the nodes with memory (CONFIG_CPUSETS) must fault alone.
+ * Both fields are the task's own, read by the task itself.
+ *
+ * Return: true if the caller's pages would be placed differently.
+ */
+static inline bool mlockdev_caller_places_memory(void)
+{
+#ifdef CONFIG_NUMA
+	if (current->mempolicy)
+		return true;
+#endif
+#ifdef CONFIG_CPUSETS
+	if (!nodes_subset(node_states[N_MEMORY], current->mems_allowed))
+		return true;
+#endif
+	return false;
 }
 
 #endif /* _MLOCKDEV_COMPAT_H */

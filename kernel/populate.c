@@ -368,6 +368,9 @@ int mlockdev_populate(struct mlockdev_call *call)
 	unsigned int workers;
 
 	workers = mlockdev_workers_wanted(call);
+	/* Workers would place pages by their own policy, not the caller's. */
+	if (workers > 1 && mlockdev_caller_places_memory())
+		workers = 1;
 	if (workers > 1) {
 		mlockdev_populate_parallel(call, workers);
 	} else {

@@ -40,13 +40,20 @@
  * another thread makes meanwhile is not seen: that thread races with the
  * populate anyway.)
  *
+ * Workers fault in kworker context: each charges the caller's memory
+ * cgroup (set_active_memcg()), and a caller whose NUMA memory policy or
+ * cpuset decides where its pages go faults alone (populate.c), since a
+ * worker would place them by its own.
+ *
  * When the call asks for MLOCKDEV_WORKERS_AUTO, small calls, where
  * threads cost more than they save, are done by the caller alone.
  */
 #include <linux/cpumask.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
@@ -128,8 +135,14 @@ static void mlockdev_worker_fn(struct work_struct *work)
 	struct mlockdev_worker *w = container_of(work, struct mlockdev_worker,
 						 work);
 	struct mlockdev_pool *pool = w->pool;
+	struct mem_cgroup *memcg, *old;
 
+	/* Page tables and pages charged to the caller's cgroup, not none. */
+	memcg = get_mem_cgroup_from_mm(w->pop.mm);
+	old = set_active_memcg(memcg);
 	mlockdev_pool_run(pool, &w->pop);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
 	/* This CPU's LRU batches, before the caller looks at the pages. */
 	mlockdev_lru_drain_local();
 	if (atomic_dec_and_test(&pool->running))
