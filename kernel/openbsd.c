@@ -32,6 +32,14 @@
  *    a new mapping over the limit fails with EAGAIN before it is made,
  *    where OpenBSD maps it, fails to wire it, unmaps it and returns ENOMEM
  *    (uvm_mmap.c:949).  A module cannot change that.
+ *  - No privilege check, and RLIMIT_MEMLOCK 0 means no limit, as on
+ *    OpenBSD -- where Linux's mlockall() fails with EPERM for a caller
+ *    without CAP_IPC_LOCK whose limit is 0 (can_do_mlock()).  So in this
+ *    mode any process that may open the device can lock memory up to the
+ *    system ceiling (openbsd_wiredmax_mb, a third of RAM by default)
+ *    whatever its rlimit says: an RLIMIT_MEMLOCK bypass, on purpose.  Who
+ *    may use the device at all (access.c) and the ceiling are the bounds;
+ *    do not give the device to processes whose rlimit is meant to hold.
  */
 #include <linux/mman.h>
 #include <linux/mm.h>
