@@ -42,8 +42,12 @@ static unsigned long mlockdev_cap_estimate(struct mlockdev_call *call)
 
 	if (mlockdev_lock_bits(call->flags) != VM_LOCKED)
 		return 0;
+	/*
+	 * Every VMA not fully locked yet: lock-on-fault memory (VM_LOCKED
+	 * too) is faulted in all at once when it becomes fully locked.
+	 */
 	for_each_vma(vmi, vma)
-		if (!(vma->vm_flags & VM_LOCKED) &&
+		if ((vma->vm_flags & MLOCKDEV_VM_LOCKED_MASK) != VM_LOCKED &&
 		    mlockdev_vma_lockable(vma) && vma_is_accessible(vma))
 			pages += vma_pages(vma);
 	return pages;
@@ -65,7 +69,7 @@ int mlockdev_cap_reserve(struct mlockdev_call *call)
 	call->cap_reserved = 0;
 	if (!cap_mb)
 		return 0;
-	cap = cap_mb << (20 - PAGE_SHIFT);
+	cap = mlockdev_mb_to_pages(cap_mb);
 	want = mlockdev_cap_estimate(call);
 	reserved = atomic_long_read(&mlockdev_cap_reserved);
 	do {

@@ -15,9 +15,12 @@
 #ifndef _MLOCKDEV_COMPAT_H
 #define _MLOCKDEV_COMPAT_H
 
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
 #include <linux/pkeys.h>
@@ -326,16 +329,16 @@ static inline void mlockdev_vma_init_flags(struct vm_area_struct *vma,
 #endif
 
 /**
- * mlockdev_test_override_creds - run on @cred, for a test; consumes @cred
+ * mlockdev_override_creds - run on @cred until reverted; consumes @cred
  * @cred: credentials from prepare_creds(), whose reference is handed over
  *
  * override_creds() used to take a reference of its own and revert_creds()
- * to drop it; now neither does, and revert_creds() hands the overriding
- * credentials back to be put.
+ * to drop it; since 6.13 neither does, and revert_creds() hands the
+ * overriding credentials back to be put.
  *
- * Return: the credentials to give mlockdev_test_revert_creds().
+ * Return: the credentials to give mlockdev_revert_creds().
  */
-static inline const struct cred *mlockdev_test_override_creds(struct cred *cred)
+static inline const struct cred *mlockdev_override_creds(struct cred *cred)
 {
 	const struct cred *old = override_creds(cred);
 
@@ -345,13 +348,36 @@ static inline const struct cred *mlockdev_test_override_creds(struct cred *cred)
 	return old;
 }
 
-static inline void mlockdev_test_revert_creds(const struct cred *old)
+static inline void mlockdev_revert_creds(const struct cred *old)
 {
 #ifdef MLOCKDEV_HAVE_UNCOUNTED_OVERRIDE_CREDS
 	put_cred(revert_creds(old));
 #else
 	revert_creds(old);
 #endif
+}
+
+/**
+ * mlockdev_caller_places_memory - does the caller choose NUMA nodes?
+ *
+ * A worker thread faults with its own memory policy and cpuset, not the
+ * caller's: a caller with a NUMA memory policy (CONFIG_NUMA) or a cpuset
+ * narrower than the nodes with memory (CONFIG_CPUSETS) must fault alone.
+ * Both fields are the task's own, read by the task itself.
+ *
+ * Return: true if the caller's pages would be placed differently.
+ */
+static inline bool mlockdev_caller_places_memory(void)
+{
+#ifdef CONFIG_NUMA
+	if (current->mempolicy)
+		return true;
+#endif
+#ifdef CONFIG_CPUSETS
+	if (!nodes_subset(node_states[N_MEMORY], current->mems_allowed))
+		return true;
+#endif
+	return false;
 }
 
 #endif /* _MLOCKDEV_COMPAT_H */

@@ -103,6 +103,7 @@ enum mlockdev_vma_kind {
 
 bool mlockdev_lockall_flags_valid(int flags);
 unsigned long mlockdev_limit_pages(unsigned long rlim_bytes);
+unsigned long mlockdev_mb_to_pages(unsigned long mb);
 bool mlockdev_lockall_fits(int flags, unsigned long total_vm,
 			   unsigned long limit_pages);
 enum mlockdev_vma_kind mlockdev_vma_kind(struct vm_area_struct *vma);
@@ -140,6 +141,7 @@ int mlockdev_openbsd_unlock_call(struct mlockdev_call *call);
 int mlockdev_undo_begin(struct mlockdev_call *call);
 void mlockdev_undo_record(struct mlockdev_call *call,
 			  struct vm_area_struct *vma, vm_flags_t oldflags);
+void mlockdev_undo_record_def_flags(struct mlockdev_call *call);
 void mlockdev_undo_rollback(struct mlockdev_call *call);
 void mlockdev_undo_end(struct mlockdev_call *call);
 
@@ -193,6 +195,10 @@ bool mlockdev_folio_within_range(struct folio *folio,
  *		caller's own memory skips them)
  * @pkru:	the caller's protection-key rights
  * @stop:	shared by the threads of a parallel populate, else NULL
+ * @nowait:	never take a fault that waits (a worker thread, which no
+ *		signal can wake): stop there and hand the rest back ...
+ * @deferred:	... which happened ...
+ * @deferred_addr: ... at this address
  * @pages:	pages faulted in or found present
  * @errors:	ranges that ended with an error ...
  * @first_err:	... the one at the lowest address ...
@@ -209,6 +215,9 @@ struct mlockdev_populate {
 	bool pkru_check;
 	u32 pkru;
 	atomic_t *stop;
+	bool nowait;
+	bool deferred;
+	unsigned long deferred_addr;
 	unsigned long pages;
 	unsigned long errors;
 	int first_err;

@@ -32,6 +32,14 @@
  *    a new mapping over the limit fails with EAGAIN before it is made,
  *    where OpenBSD maps it, fails to wire it, unmaps it and returns ENOMEM
  *    (uvm_mmap.c:949).  A module cannot change that.
+ *  - No privilege check, and RLIMIT_MEMLOCK 0 means no limit, as on
+ *    OpenBSD -- where Linux's mlockall() fails with EPERM for a caller
+ *    without CAP_IPC_LOCK whose limit is 0 (can_do_mlock()).  So in this
+ *    mode any process that may open the device can lock memory up to the
+ *    system ceiling (openbsd_wiredmax_mb, a third of RAM by default)
+ *    whatever its rlimit says: an RLIMIT_MEMLOCK bypass, on purpose.  Who
+ *    may use the device at all (access.c) and the ceiling are the bounds;
+ *    do not give the device to processes whose rlimit is meant to hold.
  */
 #include <linux/mman.h>
 #include <linux/mm.h>
@@ -55,36 +63,51 @@ static unsigned long mlockdev_openbsd_wiredmax(void)
 	unsigned long mb = READ_ONCE(mlockdev_openbsd_wiredmax_mb);
 
 	if (mb)
-		return mb << (20 - PAGE_SHIFT);
+		return mlockdev_mb_to_pages(mb);
 	return totalram_pages() / 3;
 }
 
-/* The pages uvm_map_pageable_all() would wire: every VMA not yet locked. */
-static unsigned long mlockdev_openbsd_unlocked_pages(struct mm_struct *mm)
+/*
+ * The pages uvm_map_pageable_all() would wire: every VMA not yet locked.
+ * Linux also has lock-on-fault VMAs, which OpenBSD has not: they are
+ * VM_LOCKED, so already in mm->locked_vm (*@unlocked leaves them out), but
+ * their pages are mostly not in NR_MLOCK, and become so when they are
+ * fully locked and faulted in (*@not_wired counts them).
+ */
+static void mlockdev_openbsd_unlocked_pages(struct mm_struct *mm,
+					    unsigned long *unlocked,
+					    unsigned long *not_wired)
 {
 	VMA_ITERATOR(vmi, mm, 0);
 	struct vm_area_struct *vma;
-	unsigned long pages = 0;
 
-	for_each_vma(vmi, vma)
-		if (!(vma->vm_flags & VM_LOCKED) && mlockdev_vma_lockable(vma))
-			pages += vma_pages(vma);
-	return pages;
+	*unlocked = 0;
+	*not_wired = 0;
+	for_each_vma(vmi, vma) {
+		if (!mlockdev_vma_lockable(vma))
+			continue;
+		if (!(vma->vm_flags & VM_LOCKED))
+			*unlocked += vma_pages(vma);
+		if ((vma->vm_flags & MLOCKDEV_VM_LOCKED_MASK) != VM_LOCKED)
+			*not_wired += vma_pages(vma);
+	}
 }
 
 /*
  * The two ENOMEM checks of uvm_map_pageable_all(), in its order: the
  * system ceiling, then the process limit if it is not 0.  No capability
- * lifts either.
+ * lifts either.  Compared in pages, which cannot wrap as bytes can on
+ * 32-bit.
  */
 static int mlockdev_openbsd_limits(struct mm_struct *mm, unsigned long limit)
 {
-	unsigned long size = mlockdev_openbsd_unlocked_pages(mm);
+	unsigned long size, not_wired;
 
-	if (size + global_zone_page_state(NR_MLOCK) >
+	mlockdev_openbsd_unlocked_pages(mm, &size, &not_wired);
+	if (not_wired + global_zone_page_state(NR_MLOCK) >
 	    mlockdev_openbsd_wiredmax())
 		return -ENOMEM;
-	if (limit && ((size + mm->locked_vm) << PAGE_SHIFT) > limit)
+	if (limit && size + mm->locked_vm > mlockdev_limit_pages(limit))
 		return -ENOMEM;
 	return 0;
 }

@@ -45,6 +45,19 @@ unsigned long mlockdev_limit_pages(unsigned long rlim_bytes)
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_limit_pages);
 
 /**
+ * mlockdev_mb_to_pages - a module parameter in MiB, in pages
+ * @mb: MiB
+ *
+ * Return: the page count, or ULONG_MAX where the shift would wrap.
+ */
+unsigned long mlockdev_mb_to_pages(unsigned long mb)
+{
+	if (mb > ULONG_MAX >> (20 - PAGE_SHIFT))
+		return ULONG_MAX;
+	return mb << (20 - PAGE_SHIFT);
+}
+
+/**
  * mlockdev_lockall_fits - the ENOMEM rule of mlockall(2), without privilege
  * @flags: valid MCL_* flags
  * @total_vm: the size of the address space in pages (mm->total_vm)

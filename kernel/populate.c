@@ -34,7 +34,12 @@
  * remote.c) and the worker threads of a parallel populate (workers.c):
  * they fault with get_user_pages_remote() and FAULT_FLAG_REMOTE instead,
  * and a worker faulting the caller's own memory checks the caller's
- * protection keys itself, since FOLL_REMOTE skips them.
+ * protection keys itself, since FOLL_REMOTE skips them.  A worker never
+ * takes the fault that waits: a kworker gets no signals, so a wait for a
+ * userfaultfd handler that never answers would be forever, and the caller,
+ * waiting for the worker, unkillable.  It stops there instead and hands
+ * the rest of its range back (@pop->deferred), for the caller to fault
+ * with this same loop, killably.
  */
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -120,6 +125,14 @@ static unsigned long mlockdev_faultin(struct mlockdev_populate *pop,
 		if (ret > 0) {
 			done += ret;
 			continue;
+		}
+		if (!ret && pop->nowait) {
+			/* A worker: the caller faults this one (workers.c). */
+			pop->deferred = true;
+			pop->deferred_addr = addr;
+			*err = -EAGAIN;
+			*err_addr = addr;
+			break;
 		}
 		if (!ret)
 			ret = mlockdev_fault_waiting(pop, vma, addr, gup_flags,
@@ -212,9 +225,11 @@ static long mlockdev_populate_vma_range(struct mlockdev_populate *pop,
 				err);
 	if (!err)
 		return done;
-	/* A stop is not an error of the memory. */
+	/* A stop is not an error of the memory, nor a fault handed back. */
 	if (err == -EINTR && pop->stop && atomic_read(pop->stop))
 		return -EINTR;
+	if (pop->deferred)
+		return -EAGAIN;
 
 	/*
 	 * After some pages the kernel comes back to the failing one and
@@ -274,7 +289,7 @@ void mlockdev_populate_span(struct mlockdev_populate *pop,
 
 		ret = mlockdev_populate_vma_range(pop, vma, nstart, nend,
 						  &locked);
-		if (pop->strict_err || ret == -EINTR)
+		if (pop->strict_err || ret == -EINTR || pop->deferred)
 			break;
 		/* An error ends this VMA; go on with the next. */
 		if (ret < 0)
@@ -298,6 +313,7 @@ void mlockdev_populate_init(struct mlockdev_populate *pop,
 	pop->call = call;
 	pop->mm = call->mm;
 	pop->stop = stop;
+	pop->nowait = call->worker;
 	/* Another process's memory, or the caller's from another thread. */
 	pop->remote = call->mm != current->mm || call->worker;
 	pop->pkru_check = call->mm == call->caller_mm && pop->remote;
@@ -342,8 +358,8 @@ void mlockdev_populate_merge(struct mlockdev_call *call,
  * die, and the system call returns 0.
  *
  * Return: 0, or for an all-or-nothing call (MLOCKDEV_LOCK_STRICT or
- * _OPENBSD) the error that kept locked memory from being made resident;
- * the walk stops there.
+ * _OPENBSD) the error that kept locked memory from being made resident
+ * (the walk stops there), or -EINTR if a fatal signal ended the walk.
  */
 int mlockdev_populate(struct mlockdev_call *call)
 {
@@ -352,6 +368,9 @@ int mlockdev_populate(struct mlockdev_call *call)
 	unsigned int workers;
 
 	workers = mlockdev_workers_wanted(call);
+	/* Workers would place pages by their own policy, not the caller's. */
+	if (workers > 1 && mlockdev_caller_places_memory())
+		workers = 1;
 	if (workers > 1) {
 		mlockdev_populate_parallel(call, workers);
 	} else {
@@ -360,6 +379,14 @@ int mlockdev_populate(struct mlockdev_call *call)
 		mlockdev_populate_merge(call, &pop);
 		call->report->workers_used = 1;
 	}
+	/*
+	 * A fatal signal ended the walk (or stopped the workers) before it
+	 * got through: for an all-or-nothing call that is a failure too, so
+	 * that the locks are rolled back rather than left half populated.
+	 */
+	if ((call->mode & (MLOCKDEV_LOCK_STRICT | MLOCKDEV_LOCK_OPENBSD)) &&
+	    !call->strict_err && fatal_signal_pending(current))
+		call->strict_err = -EINTR;
 	call->report->populate_ns += ktime_get_ns() - start_ns;
 	return call->strict_err;
 }

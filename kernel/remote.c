@@ -12,9 +12,11 @@
  * PTRACE_MODE_ATTACH_FSCREDS) does -- credentials, CAP_SYS_PTRACE in the
  * target's user namespace, dumpability, and Yama, SELinux or AppArmor.
  * process_vm_writev() uses the caller's real credentials instead of its
- * filesystem ones, which differ only for a caller that changed its fsuid
- * or fsgid; the open needs /proc mounted in the caller's root, as
- * tools that take a PID do.
+ * filesystem ones, so the open is made with the real uid and gid as fsuid
+ * and fsgid.  The target's mm is pinned first and the open must have
+ * approved that very mm (mm_access() holds the exec lock across its check
+ * and the mm it returns), on a real procfs.  The open needs /proc mounted
+ * in the caller's root, as tools that take a PID do.
  *
  * Limits: the target's RLIMIT_MEMLOCK applies, and the caller's
  * CAP_IPC_LOCK in the target's user namespace lifts it, as for
@@ -28,6 +30,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -40,35 +43,63 @@
 #include "mlockdev.h"
 
 /*
- * Could the caller ptrace-attach to @task?  Asked by opening the task's
- * /proc/PID/mem as the caller (see above).
+ * Could the caller ptrace-attach to the task of @pid, whose address space
+ * is @mm (pinned already)?  Asked by opening the task's /proc/PID/mem as
+ * the caller, with its real credentials as the filesystem ones (see
+ * above).  The answer counts only if the file is the mem file of a real
+ * procfs and mm_access() approved @mm itself: __mem_open() keeps the mm
+ * it approved in private_data.  So a /proc that is not procfs (tmpfs,
+ * a bind mount of another file) is refused, and so is an exec between
+ * get_task_mm() and the open: the new program's rights were checked, not
+ * @mm's.
  *
- * Return: 0, -EPERM, or -ESRCH if the task cannot be found in the caller's
- * /proc.
+ * Return: 0, -EPERM, -ESRCH if the task cannot be found in the caller's
+ * /proc, or another error of the open (-ENOMEM, -EINTR, ...).
  */
-static int mlockdev_may_attach(struct pid *pid)
+static int mlockdev_may_attach(struct pid *pid, struct mm_struct *mm)
 {
+	const struct cred *old;
+	struct cred *cred;
 	char path[32];
 	struct file *mem;
 	pid_t nr;
+	int ret;
 
 	nr = pid_vnr(pid);
 	if (!nr)
 		return -ESRCH;	/* not in the caller's PID namespace */
 	snprintf(path, sizeof(path), "/proc/%d/mem", nr);
+
+	cred = prepare_creds();
+	if (!cred)
+		return -ENOMEM;
+	cred->fsuid = cred->uid;
+	cred->fsgid = cred->gid;
+	old = mlockdev_override_creds(cred);
 	mem = filp_open(path, O_RDONLY | O_CLOEXEC, 0);
+	mlockdev_revert_creds(old);
+
 	if (IS_ERR(mem)) {
+		ret = PTR_ERR(mem);
 		/* process_vm_writev() says EPERM for mm_access()'s EACCES. */
-		if (PTR_ERR(mem) == -EACCES || PTR_ERR(mem) == -EPERM)
+		if (ret == -EACCES || ret == -EPERM)
 			return -EPERM;
-		return -ESRCH;
+		if (ret == -ENOENT || ret == -ESRCH)
+			return -ESRCH;
+		return ret;
 	}
+	if (mem->f_path.dentry->d_sb->s_magic != PROC_SUPER_MAGIC ||
+	    strcmp(mem->f_path.dentry->d_name.name, "mem"))
+		ret = -EPERM;
+	else if (!mem->private_data)
+		ret = -ESRCH;	/* 6.1: the task has no mm any more */
+	else if (mem->private_data != mm)
+		/* The number may be someone else's now, if it was reaped. */
+		ret = pid_has_task(pid, PIDTYPE_PID) ? -EPERM : -ESRCH;
+	else
+		ret = 0;
 	filp_close(mem, NULL);
-	/*
-	 * If the target was reaped meanwhile, the number may belong to
-	 * someone else now: only trust the answer while @pid still has it.
-	 */
-	return pid_has_task(pid, PIDTYPE_PID) ? 0 : -ESRCH;
+	return ret;
 }
 
 /**
@@ -106,19 +137,21 @@ int mlockdev_remote_get(struct mlockdev_call *call, int pidfd)
 	ret = -EINVAL;
 	if (task->flags & PF_KTHREAD)
 		goto out_task;
-	ret = mlockdev_may_attach(pid);
-	if (ret)
-		goto out_task;
 	mm = get_task_mm(task);
 	ret = -ESRCH;
 	if (!mm)
 		goto out_task;
+	ret = mlockdev_may_attach(pid, mm);
+	if (ret)
+		goto out_mm;
 
 	call->task = task;
 	call->mm = mm;
 	put_pid(pid);
 	return 0;
 
+out_mm:
+	mmput(mm);
 out_task:
 	put_task_struct(task);
 out_pid:

@@ -7,14 +7,16 @@
  * While the VMA pass runs, each VMA whose lock bits change is logged with
  * its range and old flags, and def_flags' old lock bits are kept.  A
  * rollback takes the mmap write lock again and, for each logged VMA that
- * is still there with the range and lock bits the call gave it, puts the
- * old lock bits back the way the VMA pass set them: locked_vm by the exact
- * delta, the flags, and the page marks (pages the call marked, or that
- * were faulted in since, are unmarked).  A VMA that another thread has
- * unmapped, split or relocked while populate ran is left as that thread
- * made it, and says so in the trace: the kernel already accounted for
- * whatever that thread did.  Pages populate faulted in stay resident; the
- * promise is about the lock state, not residency.
+ * is still there with the lock bits the call gave it and its range (or
+ * grown from it: brk(), a stack growing down), puts the old lock bits
+ * back the way the VMA pass set them: locked_vm by the exact delta, the
+ * flags, and the page marks (pages the call marked, or that were faulted
+ * in since, are unmarked).  A VMA that another thread has unmapped, split
+ * or relocked while populate ran is left as that thread made it, and says
+ * so in the trace: the kernel already accounted for whatever that thread
+ * did.  So are def_flags, if another thread's mlockall() or munlockall()
+ * changed their lock bits meanwhile.  Pages populate faulted in stay
+ * resident; the promise is about the lock state, not residency.
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -34,6 +36,7 @@ struct mlockdev_undo_vma {
 
 struct mlockdev_undo {
 	vm_flags_t def_flags;	/* mm->def_flags before the call */
+	vm_flags_t def_flags_set; /* ... and as the call left them */
 	unsigned int nr;
 	unsigned int max;
 	struct mlockdev_undo_vma vma[];
@@ -60,6 +63,7 @@ int mlockdev_undo_begin(struct mlockdev_call *call)
 	if (!undo)
 		return -ENOMEM;
 	undo->def_flags = mm->def_flags;
+	undo->def_flags_set = mm->def_flags;
 	undo->nr = 0;
 	undo->max = mm->map_count;
 	call->undo = undo;
@@ -88,13 +92,30 @@ void mlockdev_undo_record(struct mlockdev_call *call,
 		      mlockdev_lock_bits(call->flags);
 }
 
-/* Is the VMA still the one the call changed, as the call left it? */
+/**
+ * mlockdev_undo_record_def_flags - log mm->def_flags as the call set them
+ * @call: the call; its mm's mmap_lock held for writing
+ */
+void mlockdev_undo_record_def_flags(struct mlockdev_call *call)
+{
+	if (call->undo)
+		call->undo->def_flags_set = call->mm->def_flags;
+}
+
+/*
+ * Is the VMA still the one the call changed, as the call left it?  It may
+ * have grown meanwhile -- brk() at its end, a stack down at its start --
+ * but must still hold all of the range the call changed, and not have
+ * moved its start unless it grows down.
+ */
 static struct vm_area_struct *
 mlockdev_undo_find(struct mm_struct *mm, const struct mlockdev_undo_vma *u)
 {
 	struct vm_area_struct *vma = find_vma(mm, u->start);
 
-	if (!vma || vma->vm_start != u->start || vma->vm_end != u->end)
+	if (!vma || vma->vm_start > u->start || vma->vm_end < u->end)
+		return NULL;
+	if (vma->vm_start != u->start && !(vma->vm_flags & VM_GROWSDOWN))
 		return NULL;
 	if ((vma->vm_flags & MLOCKDEV_VM_LOCKED_MASK) !=
 	    (u->newflags & MLOCKDEV_VM_LOCKED_MASK))
@@ -131,8 +152,11 @@ void mlockdev_undo_rollback(struct mlockdev_call *call)
 					   (u->oldflags &
 					    MLOCKDEV_VM_LOCKED_MASK));
 	}
-	mm->def_flags = (mm->def_flags & ~MLOCKDEV_VM_LOCKED_MASK) |
-			(undo->def_flags & MLOCKDEV_VM_LOCKED_MASK);
+	/* Unless another thread's mlockall()/munlockall() changed it since. */
+	if ((mm->def_flags & MLOCKDEV_VM_LOCKED_MASK) ==
+	    (undo->def_flags_set & MLOCKDEV_VM_LOCKED_MASK))
+		mm->def_flags = (mm->def_flags & ~MLOCKDEV_VM_LOCKED_MASK) |
+				(undo->def_flags & MLOCKDEV_VM_LOCKED_MASK);
 	mmap_write_unlock(mm);
 	mlockdev_stat_add(MLOCKDEV_STAT_ROLLBACKS, 1);
 }

@@ -173,6 +173,7 @@ void mlockdev_apply_lock_flags(struct mlockdev_call *call)
 				mm->def_flags |= VM_LOCKONFAULT;
 		}
 	}
+	mlockdev_undo_record_def_flags(call);
 	if (!(flags & MCL_CURRENT) && flags)
 		goto out;
 
