@@ -413,7 +413,8 @@ static long vmlck_of(pid_t pid)
 FIXTURE(pidfd) {
 	struct target t[2];
 	char yama_saved[16];
-	char suid_copy[64];
+	char suid_dir[64];
+	char suid_copy[96];
 	struct inv_counters base;
 	bool have_base;
 };
@@ -458,6 +459,10 @@ FIXTURE_TEARDOWN(pidfd)
 		rc_write_file(YAMA, self->yama_saved);
 	if (self->suid_copy[0])
 		unlink(self->suid_copy);
+	if (self->suid_dir[0]) {
+		umount2(self->suid_dir, MNT_DETACH);
+		rmdir(self->suid_dir);
+	}
 	/* Whatever a case did, nothing may stay locked once its targets are gone. */
 	if (self->have_base) {
 		ASSERT_EQ(0, inv_read(&now, false));
@@ -562,8 +567,18 @@ TEST_F(pidfd, setuid_target)
 	ssize_t n;
 	int in, out;
 
-	snprintf(self->suid_copy, sizeof(self->suid_copy),
-		 "/tmp/mlockdev-pidfd-suid-%d", (int)getpid());
+	/*
+	 * The guest's /tmp is nosuid, as most systems' are: a tmpfs of the
+	 * test's own, without nosuid, honours the bit.
+	 */
+	snprintf(self->suid_dir, sizeof(self->suid_dir),
+		 "/tmp/mlockdev-pidfd-suid-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->suid_dir));
+	ASSERT_EQ(0, mount("tmpfs", self->suid_dir, "tmpfs", MS_NODEV,
+			   "mode=0755"))
+		TH_LOG("mount tmpfs on %s: %s", self->suid_dir, strerror(errno));
+	snprintf(self->suid_copy, sizeof(self->suid_copy), "%s/target",
+		 self->suid_dir);
 	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	out = open(self->suid_copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		   0755);
