@@ -15,7 +15,17 @@
 #ifndef _MLOCKDEV_COMPAT_H
 #define _MLOCKDEV_COMPAT_H
 
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+#include <linux/pkeys.h>
+#include <asm/pkru.h>
+#endif
 /* struct folio_batch moved from <linux/pagevec.h> to its own header. */
 #ifdef MLOCKDEV_HAVE_FOLIO_BATCH_H
 #include <linux/folio_batch.h>
@@ -139,29 +149,101 @@ static inline bool mlockdev_pmd_devmap(pmd_t pmd)
 
 /**
  * mlockdev_gup_nowait - fault in what needs no waiting, mmap lock held
- * @start: user address in current->mm, page aligned
+ * @mm: the address space; current->mm unless @remote
+ * @remote: @mm is not the calling thread's own (another process's, or a
+ *	    worker thread faulting for the caller)
+ * @start: user address, page aligned
  * @nr_pages: how many pages
  * @gup_flags: FOLL_WRITE or FOLL_FORCE, as populate_vma_page_range() picks
  *
  * get_user_pages() with FOLL_NOWAIT: faults that would have to wait (for
  * a page lock, for I/O, for a userfaultfd handler) are not waited for and
  * the mmap lock is never dropped; GUP then stops at that page.  Without
- * @pages, nothing is pinned or referenced.  get_user_pages() lost its
- * vmas argument in 6.5.
+ * pages, nothing is pinned or referenced.  For another address space,
+ * get_user_pages_remote(), which sets FOLL_REMOTE: the caller's protection
+ * keys do not apply there.  Both lost their vmas argument in 6.5.
  *
  * Return: the number of pages faulted in or found present from @start on,
  * 0 if the page at @start needs a fault that waits, or a negative errno.
  */
-static inline long mlockdev_gup_nowait(unsigned long start,
+static inline long mlockdev_gup_nowait(struct mm_struct *mm, bool remote,
+				       unsigned long start,
 				       unsigned long nr_pages,
 				       unsigned int gup_flags)
 {
+	gup_flags |= FOLL_NOWAIT;
 #if MLOCKDEV_KERNEL_AT_LEAST(6, 5)
-	return get_user_pages(start, nr_pages, gup_flags | FOLL_NOWAIT, NULL);
+	if (remote)
+		return get_user_pages_remote(mm, start, nr_pages, gup_flags,
+					     NULL, NULL);
+	return get_user_pages(start, nr_pages, gup_flags, NULL);
 #else
-	return get_user_pages(start, nr_pages, gup_flags | FOLL_NOWAIT, NULL,
-			      NULL);
+	if (remote)
+		return get_user_pages_remote(mm, start, nr_pages, gup_flags,
+					     NULL, NULL, NULL);
+	return get_user_pages(start, nr_pages, gup_flags, NULL, NULL);
 #endif
+}
+
+/**
+ * mlockdev_caller_pkru - the calling thread's protection-key rights
+ *
+ * A worker thread that faults the caller's memory in with remote GUP must
+ * still refuse what the caller's keys refuse, as the caller's own GUP
+ * would (check_vma_flags() -> arch_vma_access_permitted()).
+ *
+ * Return: the caller's PKRU (0, all allowed, without protection keys).
+ */
+static inline u32 mlockdev_caller_pkru(void)
+{
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	return read_pkru();
+#else
+	return 0;
+#endif
+}
+
+/**
+ * mlockdev_pkru_allows - arch_vma_access_permitted() with a given PKRU
+ * @pkru: the rights of the thread the access is made for
+ * @vma: the VMA
+ * @write: a write access
+ *
+ * Return: true if the VMA's protection key lets that thread access it.
+ */
+static inline bool mlockdev_pkru_allows(u32 pkru, struct vm_area_struct *vma,
+					bool write)
+{
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	u16 pkey = vma_pkey(vma);
+
+	return write ? __pkru_allows_write(pkru, pkey) :
+		       __pkru_allows_read(pkru, pkey);
+#else
+	return true;
+#endif
+}
+
+/**
+ * mlockdev_pidfd_pid - pidfd_pid(), which is not exported
+ * @file: a file the caller passed as a pidfd
+ *
+ * Since 6.9 a pidfd is a file of pidfs, whose inode points to the pid.
+ * Before, it was an anonymous inode file named "[pidfd]" whose
+ * private_data is the pid (kernel/fork.c, pidfd_create()).
+ *
+ * Return: the pid, without a new reference, or ERR_PTR(-EBADF).
+ */
+static inline struct pid *mlockdev_pidfd_pid(struct file *file)
+{
+#ifdef PID_FS_MAGIC
+	if (file_inode(file)->i_sb->s_magic == PID_FS_MAGIC)
+		return file_inode(file)->i_private;
+#endif
+	if (file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	    !strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		return file->private_data;
+	return ERR_PTR(-EBADF);
 }
 
 /**
@@ -247,16 +329,16 @@ static inline void mlockdev_vma_init_flags(struct vm_area_struct *vma,
 #endif
 
 /**
- * mlockdev_test_override_creds - run on @cred, for a test; consumes @cred
+ * mlockdev_override_creds - run on @cred until reverted; consumes @cred
  * @cred: credentials from prepare_creds(), whose reference is handed over
  *
  * override_creds() used to take a reference of its own and revert_creds()
- * to drop it; now neither does, and revert_creds() hands the overriding
- * credentials back to be put.
+ * to drop it; since 6.13 neither does, and revert_creds() hands the
+ * overriding credentials back to be put.
  *
- * Return: the credentials to give mlockdev_test_revert_creds().
+ * Return: the credentials to give mlockdev_revert_creds().
  */
-static inline const struct cred *mlockdev_test_override_creds(struct cred *cred)
+static inline const struct cred *mlockdev_override_creds(struct cred *cred)
 {
 	const struct cred *old = override_creds(cred);
 
@@ -266,13 +348,36 @@ static inline const struct cred *mlockdev_test_override_creds(struct cred *cred)
 	return old;
 }
 
-static inline void mlockdev_test_revert_creds(const struct cred *old)
+static inline void mlockdev_revert_creds(const struct cred *old)
 {
 #ifdef MLOCKDEV_HAVE_UNCOUNTED_OVERRIDE_CREDS
 	put_cred(revert_creds(old));
 #else
 	revert_creds(old);
 #endif
+}
+
+/**
+ * mlockdev_caller_places_memory - does the caller choose NUMA nodes?
+ *
+ * A worker thread faults with its own memory policy and cpuset, not the
+ * caller's: a caller with a NUMA memory policy (CONFIG_NUMA) or a cpuset
+ * narrower than the nodes with memory (CONFIG_CPUSETS) must fault alone.
+ * Both fields are the task's own, read by the task itself.
+ *
+ * Return: true if the caller's pages would be placed differently.
+ */
+static inline bool mlockdev_caller_places_memory(void)
+{
+#ifdef CONFIG_NUMA
+	if (current->mempolicy)
+		return true;
+#endif
+#ifdef CONFIG_CPUSETS
+	if (!nodes_subset(node_states[N_MEMORY], current->mems_allowed))
+		return true;
+#endif
+	return false;
 }
 
 #endif /* _MLOCKDEV_COMPAT_H */

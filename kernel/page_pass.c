@@ -40,6 +40,7 @@
  *    reclaim marks it again -- the undercount __munlock_folio() itself
  *    accepts ("reclaim will fix it").
  */
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
 #include <linux/pgtable.h>
@@ -217,6 +218,7 @@ static const struct mlockdev_pt_walk_ops mlockdev_page_walk_ops = {
 
 /**
  * mlockdev_vma_mark_pages - mark or unmark the pages present in a VMA
+ * @call: the call it is part of (counts go to its report)
  * @vma: a lockable VMA whose lock bits were just changed; its mm's
  *	 mmap_lock held for writing, the VMA write-locked
  * @lock: true if the VMA became VM_LOCKED, false if it stopped being so
@@ -225,9 +227,11 @@ static const struct mlockdev_pt_walk_ops mlockdev_page_walk_ops = {
  * stopped half way would leave pages PG_mlocked in a VMA that is no longer
  * VM_LOCKED, where nothing would ever unmark them.
  */
-void mlockdev_vma_mark_pages(struct vm_area_struct *vma, bool lock)
+void mlockdev_vma_mark_pages(struct mlockdev_call *call,
+			     struct vm_area_struct *vma, bool lock)
 {
 	struct mlockdev_page_walk walk = { .vma = vma, .lock = lock };
+	u64 start = ktime_get_ns();
 
 	folio_batch_init(&walk.rescue);
 	/* Folios in this CPU's LRU caches go on the LRU first, as in mm/. */
@@ -236,6 +240,9 @@ void mlockdev_vma_mark_pages(struct vm_area_struct *vma, bool lock)
 	mlockdev_rescue_flush(&walk);
 	mlockdev_lru_drain_local();
 
+	call->report->pages_marked += walk.nr_marked;
+	call->report->pages_unmarked += walk.nr_unmarked;
+	call->report->page_pass_ns += ktime_get_ns() - start;
 	mlockdev_stat_add(MLOCKDEV_STAT_PAGES_MLOCKED, walk.nr_marked);
 	mlockdev_stat_add(MLOCKDEV_STAT_PAGES_MUNLOCKED, walk.nr_unmarked);
 }

@@ -45,6 +45,19 @@ unsigned long mlockdev_limit_pages(unsigned long rlim_bytes)
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_limit_pages);
 
 /**
+ * mlockdev_mb_to_pages - a module parameter in MiB, in pages
+ * @mb: MiB
+ *
+ * Return: the page count, or ULONG_MAX where the shift would wrap.
+ */
+unsigned long mlockdev_mb_to_pages(unsigned long mb)
+{
+	if (mb > ULONG_MAX >> (20 - PAGE_SHIFT))
+		return ULONG_MAX;
+	return mb << (20 - PAGE_SHIFT);
+}
+
+/**
  * mlockdev_lockall_fits - the ENOMEM rule of mlockall(2), without privilege
  * @flags: valid MCL_* flags
  * @total_vm: the size of the address space in pages (mm->total_vm)
@@ -78,7 +91,7 @@ static bool mlockdev_vma_is_secretmem(struct vm_area_struct *vma)
 }
 
 /**
- * mlockdev_vma_lockable - may mlock set VM_LOCKED on this VMA?
+ * mlockdev_vma_kind - may mlock set VM_LOCKED on this VMA, and if not, why
  * @vma: the VMA
  *
  * The kernel's skip rules (mlock_fixup(), vma_supports_mlock()): special
@@ -87,14 +100,32 @@ static bool mlockdev_vma_is_secretmem(struct vm_area_struct *vma)
  * locked and never counted.  The gate area ([vsyscall] on x86-64) is not in
  * the VMA tree, so a walk of the tree never meets it.
  *
- * Return: true if the VMA takes the lock bits.
+ * Return: MLOCKDEV_VMA_LOCKABLE, or the reason it is not.
+ */
+enum mlockdev_vma_kind mlockdev_vma_kind(struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_SPECIAL)
+		return MLOCKDEV_VMA_SPECIAL;
+	if (vma->vm_flags & MLOCKDEV_VM_DROPPABLE)
+		return MLOCKDEV_VMA_DROPPABLE;
+	if (vma_is_dax(vma))
+		return MLOCKDEV_VMA_DAX;
+	if (is_vm_hugetlb_page(vma))
+		return MLOCKDEV_VMA_HUGETLB;
+	if (mlockdev_vma_is_secretmem(vma))
+		return MLOCKDEV_VMA_SECRETMEM;
+	return MLOCKDEV_VMA_LOCKABLE;
+}
+EXPORT_SYMBOL_IF_KUNIT(mlockdev_vma_kind);
+
+/**
+ * mlockdev_vma_lockable - may mlock set VM_LOCKED on this VMA?
+ * @vma: the VMA
+ *
+ * Return: true if the VMA takes the lock bits (mlockdev_vma_kind()).
  */
 bool mlockdev_vma_lockable(struct vm_area_struct *vma)
 {
-	if (vma->vm_flags & (VM_SPECIAL | MLOCKDEV_VM_DROPPABLE))
-		return false;
-	if (vma_is_dax(vma) || is_vm_hugetlb_page(vma))
-		return false;
-	return !mlockdev_vma_is_secretmem(vma);
+	return mlockdev_vma_kind(vma) == MLOCKDEV_VMA_LOCKABLE;
 }
 EXPORT_SYMBOL_IF_KUNIT(mlockdev_vma_lockable);

@@ -118,6 +118,8 @@ MLOCKDEV_STAT_ATTR(pages_mlocked, MLOCKDEV_STAT_PAGES_MLOCKED);
 MLOCKDEV_STAT_ATTR(pages_munlocked, MLOCKDEV_STAT_PAGES_MUNLOCKED);
 MLOCKDEV_STAT_ATTR(lock_ns, MLOCKDEV_STAT_LOCK_NS);
 MLOCKDEV_STAT_ATTR(unlock_ns, MLOCKDEV_STAT_UNLOCK_NS);
+MLOCKDEV_STAT_ATTR(strict_rollbacks, MLOCKDEV_STAT_ROLLBACKS);
+MLOCKDEV_STAT_ATTR(cap_refused, MLOCKDEV_STAT_CAP_REFUSED);
 
 static struct attribute *mlockdev_stat_attrs[] = {
 	&mlockdev_attr_lock_calls.attr.attr,
@@ -136,6 +138,8 @@ static struct attribute *mlockdev_stat_attrs[] = {
 	&mlockdev_attr_pages_munlocked.attr.attr,
 	&mlockdev_attr_lock_ns.attr.attr,
 	&mlockdev_attr_unlock_ns.attr.attr,
+	&mlockdev_attr_strict_rollbacks.attr.attr,
+	&mlockdev_attr_cap_refused.attr.attr,
 	NULL
 };
 

@@ -116,6 +116,21 @@ struct diff_map {
 	uint16_t page[DIFF_MAX_MAP_PAGES];
 };
 
+/*
+ * What the report of an extensible call said (families that call
+ * LOCK_ALL_EX/UNLOCK_ALL_EX, device path only).  Not compared between the
+ * paths: the system call has no report.  mlockdev_diff_test checks it per
+ * family (workers_used).
+ */
+struct diff_ex_result {
+	int32_t called;			/* this step made an extensible call */
+	int32_t lock;			/* LOCK_ALL_EX (1) or UNLOCK_ALL_EX (0) */
+	int32_t flags;			/* its MCL_* flags */
+	int32_t ret;			/* 0 or -1 */
+	uint64_t workers_used;		/* report.workers_used */
+	uint64_t locked_vm_after;	/* report.locked_vm_after (pages) */
+};
+
 /* What a lock, unlock or follow-up step returned. */
 struct diff_result {
 	int32_t ran;			/* the step was reached */
@@ -154,6 +169,9 @@ struct diff_snapshot {
 	int32_t nvmas;
 	struct diff_map map[DIFF_MAX_MAPS];
 	struct diff_vma vma[DIFF_MAX_VMAS];
+
+	/* Reports of the extensible calls, by step (not compared). */
+	struct diff_ex_result ex[DIFF_MAX_STEPS];
 
 	/* Filled in by the parent after reaping the child. */
 	int32_t wait_status;
@@ -195,6 +213,16 @@ struct diff_step {
 #define DIFF_DIV_MLOCK_COUNT	(1u << 16)
 
 /*
+ * Which families of mlockdev_diff_test run a scenario besides "plain",
+ * which runs them all (see "families" in mlockdev_diff_test.c and
+ * Documentation/differential.rst, "Families").
+ */
+#define DIFF_FAM_EX		(1u << 20)	/* ex and strict: a representative set */
+#define DIFF_FAM_WORKERS	(1u << 21)	/* the parallel-populate families */
+#define DIFF_NO_PIDFD		(1u << 22)	/* pidfd: cannot be locked from outside */
+#define DIFF_BIG		(1u << 23)	/* 64 MiB to populate: AUTO uses workers */
+
+/*
  * A VMA of terabytes: on 6.1 mlock_fixup() counts its pages in an int, so
  * VmLck is the sum of the `lo` VMAs only modulo 2^32 pages (on the
  * system call's path too); the comparator checks it so.
@@ -233,6 +261,9 @@ struct diff_ctx {
 	int holder_fd;			/* closing it lets the holder exit */
 	int sabotage;			/* self-check: how the device path lies */
 	bool null_run;			/* --null: both paths use the syscalls */
+	int family;			/* index into the families table */
+	int req_fd;			/* pidfd family: ask the parent to lock us */
+	int reply_fd;			/* ... and read what it got */
 };
 
 /* ------------------------------------------------------------------ */
@@ -293,6 +324,9 @@ DIFF_STEP_FN(map_hugetlb);
 DIFF_STEP_FN(map_secret);
 DIFF_STEP_FN(map_thp);
 DIFF_STEP_FN(map_many);
+DIFF_STEP_FN(map_big_thp);
+DIFF_STEP_FN(map_big_file_shared);
+DIFF_STEP_FN(map_big_file_private);
 DIFF_STEP_FN(map_locked);
 DIFF_STEP_FN(map_mixed);
 DIFF_STEP_FN(touch);

@@ -411,6 +411,48 @@ DIFF_STEP_FN(map_many)
 	return diff_add_map(ctx, map, p, len);
 }
 
+/*
+ * @arg MiB of fresh private anonymous memory made of transparent huge
+ * pages where it can be: 2 MiB aligned, MADV_HUGEPAGE, nothing touched
+ * (populate allocates the THPs).  With THP off, map_anon_small is the
+ * same memory with MADV_NOHUGEPAGE.
+ */
+DIFF_STEP_FN(map_big_thp)
+{
+	size_t len = (size_t)arg << 20;
+	char *p, *aligned;
+
+	p = mmap(NULL, len + HPAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return diff_fail(ctx, "mmap: %s", strerror(errno));
+	aligned = (char *)(((uintptr_t)p + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
+	if (aligned > p)
+		munmap(p, aligned - p);
+	if (aligned + len < p + len + HPAGE_SIZE)
+		munmap(aligned + len, p + len + HPAGE_SIZE - (aligned + len));
+	if (madvise(aligned, len, MADV_HUGEPAGE))
+		return diff_fail(ctx, "MADV_HUGEPAGE: %s", strerror(errno));
+	return diff_add_map(ctx, map, aligned, len);
+}
+
+/*
+ * @arg MiB of a tmpfs file with contents, in the page cache before the
+ * lock: shared (populate maps the cached pages) or private and writable
+ * (populate copies each one).
+ */
+DIFF_STEP_FN(map_big_file_shared)
+{
+	return file_map(ctx, map, (arg << 20) / ctx->page, true,
+			PROT_READ | PROT_WRITE, MAP_SHARED);
+}
+
+DIFF_STEP_FN(map_big_file_private)
+{
+	return file_map(ctx, map, (arg << 20) / ctx->page, true,
+			PROT_READ | PROT_WRITE, MAP_PRIVATE);
+}
+
 /* MAP_LOCKED before any mlockall: a VMA locked by someone else. */
 DIFF_STEP_FN(map_locked)
 {
@@ -1108,10 +1150,10 @@ void diff_release_holder(struct diff_ctx *ctx)
 DIFF_STEP_FN(exec_self)
 {
 	char sc_arg[12], step_arg[12], path_arg[12], res_arg[12], carry_arg[12];
-	char sabotage_arg[12], null_arg[4];
+	char sabotage_arg[12], null_arg[4], family_arg[4];
 	char *argv[] = { "mlockdev_diff_test", "--continue", sc_arg, step_arg,
 			 path_arg, res_arg, carry_arg, sabotage_arg, null_arg,
-			 NULL };
+			 family_arg, NULL };
 	int carry, res;
 
 	(void)map;
@@ -1137,6 +1179,7 @@ DIFF_STEP_FN(exec_self)
 	snprintf(carry_arg, sizeof(carry_arg), "%04d", carry);
 	snprintf(sabotage_arg, sizeof(sabotage_arg), "%d", ctx->sabotage);
 	snprintf(null_arg, sizeof(null_arg), "%d", ctx->null_run);
+	snprintf(family_arg, sizeof(family_arg), "%d", ctx->family);
 	if (ctx->dev_fd >= 0)
 		close(ctx->dev_fd);
 

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ipc.h>
@@ -43,6 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/mlockdev.h>
 #include <linux/userfaultfd.h>
 
@@ -75,21 +77,22 @@
 static const struct diff_scenario scenarios[] = {
 	/* --- the flags argument ----------------------------------------- */
 	{ "flags_0", "flags 0: EINVAL, nothing changes",
-	  0, { DO(map_mixed, 0), LOCK(0) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(0) } },
 	{ "flags_current", "MCL_CURRENT: every lockable VMA locked and populated",
-	  0, { DO(map_mixed, 0), LOCK(CUR) } },
+	  DIFF_FAM_EX | DIFF_FAM_WORKERS, { DO(map_mixed, 0), LOCK(CUR) } },
 	{ "flags_future", "MCL_FUTURE: VMAs untouched, the probe locked and populated",
-	  0, { DO(map_mixed, 0), LOCK(FUT) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(FUT) } },
 	{ "flags_current_future", "MCL_CURRENT|MCL_FUTURE",
-	  0, { DO(map_mixed, 0), LOCK(CUR | FUT) } },
+	  DIFF_FAM_EX | DIFF_FAM_WORKERS,
+	  { DO(map_mixed, 0), LOCK(CUR | FUT) } },
 	{ "flags_onfault", "MCL_ONFAULT alone: EINVAL",
-	  0, { DO(map_mixed, 0), LOCK(ONF) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(ONF) } },
 	{ "flags_current_onfault", "MCL_CURRENT|MCL_ONFAULT: locked (lf), not populated",
-	  0, { DO(map_mixed, 0), LOCK(CUR | ONF) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(CUR | ONF) } },
 	{ "flags_future_onfault", "MCL_FUTURE|MCL_ONFAULT: the probe lf, not populated",
-	  0, { DO(map_mixed, 0), LOCK(FUT | ONF) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(FUT | ONF) } },
 	{ "flags_all", "MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT",
-	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF) } },
 	{ "flags_unknown_8", "bit 3 alone: EINVAL",
 	  0, { DO(map_mixed, 0), LOCK(8) } },
 	{ "flags_current_unknown_16", "MCL_CURRENT with bit 4: EINVAL before anything",
@@ -97,25 +100,29 @@ static const struct diff_scenario scenarios[] = {
 	{ "flags_all_and_unknown", "all three flags with bit 8: EINVAL",
 	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF | 0x100) } },
 	{ "flags_sign_bit", "MCL_CURRENT with bit 31 (a negative int): EINVAL",
-	  0, { DO(map_mixed, 0), LOCK((int)(CUR | 0x80000000u)) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK((int)(CUR | 0x80000000u)) } },
 	{ "flags_all_bits", "flags -1: EINVAL",
-	  0, { DO(map_mixed, 0), LOCK(-1) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(-1) } },
 
 	/* --- RLIMIT_MEMLOCK and CAP_IPC_LOCK, with MCL_CURRENT ---------- */
 	{ "limit_zero_nocap", "limit 0 without CAP_IPC_LOCK: EPERM",
-	  0, { DO(map_mixed, 0), DO(set_limit, 0), DO(drop_cap, 0), LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), DO(set_limit, 0), DO(drop_cap, 0), LOCK(CUR) } },
 	{ "limit_zero_cap", "limit 0 with CAP_IPC_LOCK: locks",
-	  0, { DO(map_mixed, 0), DO(set_limit, 0), DO(need_cap, 0), LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), DO(set_limit, 0), DO(need_cap, 0), LOCK(CUR) } },
 	{ "limit_subpage_nocap", "limit below one page is 0 pages: ENOMEM",
 	  0, { DO(map_mixed, 0), DO(set_limit, 100), DO(drop_cap, 0), LOCK(CUR) } },
 	{ "limit_subpage_cap", "limit below one page with CAP_IPC_LOCK: locks",
 	  0, { DO(map_mixed, 0), DO(set_limit, 100), DO(need_cap, 0), LOCK(CUR) } },
 	{ "limit_vmsize_nocap", "limit exactly VmSize: locks",
-	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, 0), LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, 0), LOCK(CUR) } },
 	{ "limit_vmsize_cap", "limit exactly VmSize with CAP_IPC_LOCK",
 	  0, { DO(map_mixed, 0), DO(need_cap, 0), DO(limit_vmsize, 0), LOCK(CUR) } },
 	{ "limit_below_vmsize_nocap", "limit one page under VmSize: ENOMEM",
-	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, -1), LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, -1), LOCK(CUR) } },
 	{ "limit_below_vmsize_cap", "one page under VmSize with CAP_IPC_LOCK: locks",
 	  0, { DO(map_mixed, 0), DO(need_cap, 0), DO(limit_vmsize, -1), LOCK(CUR) } },
 	{ "limit_infinity_nocap", "RLIM_INFINITY without CAP_IPC_LOCK: no overflow, locks",
@@ -131,21 +138,23 @@ static const struct diff_scenario scenarios[] = {
 	{ "limit_subpage_nocap_future", "MCL_FUTURE never ENOMEM; the probe gets EAGAIN",
 	  0, { DO(map_mixed, 0), DO(set_limit, 100), DO(drop_cap, 0), LOCK(FUT) } },
 	{ "limit_enomem_changes_nothing", "ENOMEM keeps an earlier MCL_FUTURE and all VMAs",
-	  0, { DO(map_mixed, 0), LOCK(FUT), DO(drop_cap, 0), DO(limit_vmsize, -1),
-	       LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), LOCK(FUT), DO(drop_cap, 0), DO(limit_vmsize, -1),
+	    LOCK(CUR) } },
 	{ "limit_vmsize_nocap_future_eagain", "locked up to the limit: a big mmap gets EAGAIN",
 	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmsize, 0),
 	       LOCK(CUR | FUT), ON(mmap_new, "new", 64) } },
 
 	/* --- one call after another ------------------------------------- */
 	{ "current_after_future", "MCL_CURRENT cancels an earlier MCL_FUTURE",
-	  0, { DO(map_mixed, 0), LOCK(FUT), LOCK(CUR) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(FUT), LOCK(CUR) } },
 	{ "future_after_current", "MCL_FUTURE alone leaves locked VMAs locked",
 	  0, { DO(map_mixed, 0), LOCK(CUR), LOCK(FUT) } },
 	{ "onfault_over_locked", "CURRENT|ONFAULT turns locked VMAs into lock-on-fault",
-	  0, { DO(map_mixed, 0), LOCK(CUR), LOCK(CUR | ONF) } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(CUR), LOCK(CUR | ONF) } },
 	{ "current_over_onfault", "plain CURRENT populates lock-on-fault VMAs",
-	  0, { DO(map_mixed, 0), LOCK(CUR | ONF), ON(touch, "anon", 8), LOCK(CUR) } },
+	  DIFF_FAM_EX | DIFF_FAM_WORKERS,
+	  { DO(map_mixed, 0), LOCK(CUR | ONF), ON(touch, "anon", 8), LOCK(CUR) } },
 	{ "current_twice", "locking twice changes nothing more",
 	  0, { DO(map_mixed, 0), LOCK(CUR), LOCK(CUR) } },
 	{ "future_onfault_then_current_future", "FUTURE|ONFAULT, then CURRENT|FUTURE",
@@ -154,7 +163,8 @@ static const struct diff_scenario scenarios[] = {
 
 	/* --- MCL_FUTURE: memory that comes later ------------------------ */
 	{ "future_mmap", "mmap after MCL_FUTURE: locked and populated",
-	  0, { DO(map_mixed, 0), LOCK(FUT), ON(mmap_new, "new", 16) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), LOCK(FUT), ON(mmap_new, "new", 16) } },
 	{ "future_onfault_mmap", "mmap after FUTURE|ONFAULT: lf, only touched pages",
 	  0, { DO(map_mixed, 0), LOCK(FUT | ONF), ON(mmap_new, "new", 16),
 	       ON(touch, "new", 3) } },
@@ -172,8 +182,9 @@ static const struct diff_scenario scenarios[] = {
 	{ "current_future_stack_growth", "a locked stack grows locked and charged",
 	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), ON(stack_grow, "stack", 32) } },
 	{ "future_limit_mmap_eagain", "MCL_FUTURE, no CAP_IPC_LOCK: mmap past the limit EAGAIN",
-	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmlck, 16), LOCK(FUT),
-	       ON(mmap_new, "fits", 8), ON(mmap_new, "over", 16) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmlck, 16), LOCK(FUT),
+	    ON(mmap_new, "fits", 8), ON(mmap_new, "over", 16) } },
 	{ "future_limit_brk", "MCL_FUTURE, no CAP_IPC_LOCK: brk past the limit fails",
 	  0, { DO(map_mixed, 0), DO(drop_cap, 0), DO(limit_vmlck, 16), LOCK(FUT),
 	       ON(brk_grow, "brk", 8), ON(brk_grow, "brk2", 16) } },
@@ -187,12 +198,13 @@ static const struct diff_scenario scenarios[] = {
 
 	/* --- kinds of memory -------------------------------------------- */
 	{ "prot_none", "PROT_NONE: locked and counted, not populated",
-	  0, { ON(map_none, "none16", 16), LOCK(CUR) } },
+	  DIFF_FAM_EX, { ON(map_none, "none16", 16), LOCK(CUR) } },
 	{ "prot_none_to_rw", "mprotect of locked PROT_NONE memory populates it",
 	  0, { ON(map_none, "none16", 16), LOCK(CUR), ON(mprotect_all, "none16", RW) } },
 	{ "private_cow", "private writable memory shared by fork: COW broken up front",
-	  0, { ON(map_anon, "cow", 16), ON(touch, "cow", 0), DO(hold_cow, 0),
-	       LOCK(CUR) } },
+	  DIFF_FAM_EX | DIFF_FAM_WORKERS,
+	  { ON(map_anon, "cow", 16), ON(touch, "cow", 0), DO(hold_cow, 0),
+	    LOCK(CUR) } },
 	{ "private_cow_onfault", "the same with MCL_ONFAULT: nothing broken",
 	  0, { ON(map_anon, "cow", 16), ON(touch, "cow", 0), DO(hold_cow, 0),
 	       LOCK(CUR | ONF) } },
@@ -203,10 +215,12 @@ static const struct diff_scenario scenarios[] = {
 	{ "anon_ro_zero_page", "read-only anonymous memory: zero page, not mlocked",
 	  0, { ON(map_anon_ro, "ro", 16), ON(read, "ro", 4), LOCK(CUR) } },
 	{ "shared_file", "shared tmpfs file mapping",
-	  0, { ON(map_file_shared, "shfile", 8), ON(touch, "shfile", 2), LOCK(CUR) } },
+	  DIFF_FAM_WORKERS,
+	  { ON(map_file_shared, "shfile", 8), ON(touch, "shfile", 2), LOCK(CUR) } },
 	{ "shared_file_unlock", "shared tmpfs file mapping, locked then unlocked",
-	  0, { ON(map_file_shared, "shfile", 8), ON(touch, "shfile", 2), LOCK(CUR),
-	       UNLOCK() } },
+	  DIFF_FAM_EX,
+	  { ON(map_file_shared, "shfile", 8), ON(touch, "shfile", 2), LOCK(CUR),
+	    UNLOCK() } },
 	{ "shared_memfd", "shared memfd mapping",
 	  0, { ON(map_memfd, "memfd", 8), ON(touch, "memfd", 2), LOCK(CUR) } },
 	{ "shared_anon", "shared anonymous mapping",
@@ -214,41 +228,49 @@ static const struct diff_scenario scenarios[] = {
 	{ "sysv_shm", "SysV shm attachment locks like a shared mapping",
 	  DIFF_NEED_SYSV_SHM, { ON(map_shm, "shm", 8), ON(touch, "shm", 2), LOCK(CUR) } },
 	{ "sysv_shm_unlock", "SysV shm, locked then unlocked",
-	  DIFF_NEED_SYSV_SHM, { ON(map_shm, "shm", 8), ON(touch, "shm", 2), LOCK(CUR),
-				UNLOCK() } },
+	  DIFF_NEED_SYSV_SHM | DIFF_FAM_EX,
+	  { ON(map_shm, "shm", 8), ON(touch, "shm", 2), LOCK(CUR),
+	    UNLOCK() } },
 	{ "sysv_shm_shm_lock", "SHM_LOCK is separate: munlockall leaves it",
 	  DIFF_NEED_SYSV_SHM, { ON(map_shm, "shm", 8), ON(touch, "shm", 2),
 				ON(shm_lock, "shm", 0), LOCK(CUR), UNLOCK() } },
 	{ "hugetlb", "hugetlb: populated, not locked, not counted",
-	  DIFF_NEED_HUGETLB, { ON(map_hugetlb, "huge", 1), LOCK(CUR) } },
+	  DIFF_NEED_HUGETLB | DIFF_FAM_EX,
+	  { ON(map_hugetlb, "huge", 1), LOCK(CUR) } },
 	{ "hugetlb_onfault", "hugetlb with MCL_ONFAULT: populated all the same",
 	  DIFF_NEED_HUGETLB, { ON(map_hugetlb, "huge", 1), LOCK(CUR | ONF) } },
 	{ "hugetlb_unlock", "hugetlb, locked then unlocked",
 	  DIFF_NEED_HUGETLB, { ON(map_hugetlb, "huge", 1), LOCK(CUR), UNLOCK() } },
 	{ "memfd_secret", "memfd_secret memory: neither locked nor counted",
-	  DIFF_NEED_SECRETMEM, { ON(map_secret, "secret", 4), ON(touch, "secret", 1),
-				 LOCK(CUR) } },
+	  DIFF_NEED_SECRETMEM | DIFF_FAM_EX,
+	  { ON(map_secret, "secret", 4), ON(touch, "secret", 1),
+	    LOCK(CUR) } },
 	{ "memfd_secret_unlock", "memfd_secret, locked then unlocked",
 	  DIFF_NEED_SECRETMEM, { ON(map_secret, "secret", 4), ON(touch, "secret", 1),
 				 LOCK(CUR), UNLOCK() } },
 	{ "thp", "a PMD-mapped THP is mlocked whole",
-	  DIFF_NEED_THP, { ON(map_thp, "thp", 0), LOCK(CUR) } },
+	  DIFF_NEED_THP | DIFF_FAM_WORKERS,
+	  { ON(map_thp, "thp", 0), LOCK(CUR) } },
 	{ "thp_unlock", "a PMD-mapped THP, locked then unlocked",
-	  DIFF_NEED_THP, { ON(map_thp, "thp", 0), LOCK(CUR), UNLOCK() } },
+	  DIFF_NEED_THP | DIFF_FAM_EX,
+	  { ON(map_thp, "thp", 0), LOCK(CUR), UNLOCK() } },
 	{ "thp_pte_mapped", "a THP split across VMAs by mprotect, then locked",
-	  DIFF_NEED_THP, { ON(map_thp, "thp", 0), ON(mprotect_part, "thp", PROT_READ),
-			   LOCK(CUR) } },
+	  DIFF_NEED_THP | DIFF_FAM_EX,
+	  { ON(map_thp, "thp", 0), ON(mprotect_part, "thp", PROT_READ),
+	    LOCK(CUR) } },
 	{ "many_vmas", "96 VMAs of alternating protection",
-	  0, { ON(map_many, "many", 48), LOCK(CUR) } },
+	  DIFF_FAM_WORKERS, { ON(map_many, "many", 48), LOCK(CUR) } },
 	{ "many_vmas_unlock", "96 VMAs, locked then unlocked",
-	  0, { ON(map_many, "many", 48), LOCK(CUR), UNLOCK() } },
+	  DIFF_FAM_EX, { ON(map_many, "many", 48), LOCK(CUR), UNLOCK() } },
 	{ "map_locked", "a MAP_LOCKED mapping, then mlockall and munlockall",
-	  0, { DO(map_mixed, 0), ON(map_locked, "mlk", 8), LOCK(CUR), UNLOCK() } },
+	  DIFF_FAM_EX | DIFF_FAM_WORKERS,
+	  { DO(map_mixed, 0), ON(map_locked, "mlk", 8), LOCK(CUR), UNLOCK() } },
 
 	/* --- the merge divergence, provoked on purpose ------------------ */
 	{ "partial_mlock_then_lockall", "mlock() splits a VMA; mlockall makes the parts alike",
-	  0, { ON(map_anon, "anon", 16), ON(touch, "anon", 0), ON(mlock_part, "anon", 0),
-	       LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { ON(map_anon, "anon", 16), ON(touch, "anon", 0), ON(mlock_part, "anon", 0),
+	    LOCK(CUR) } },
 	{ "partial_mlock_then_unlockall", "mlock() splits a VMA; munlockall makes the parts alike",
 	  0, { ON(map_anon, "anon", 16), ON(touch, "anon", 0), ON(mlock_part, "anon", 0),
 	       UNLOCK() } },
@@ -268,7 +290,8 @@ static const struct diff_scenario scenarios[] = {
 	{ "locked_mremap_shrink", "mremap shrinking locked memory",
 	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mremap_shrink, "anon", 0) } },
 	{ "locked_mremap_grow", "mremap growing locked memory: locked and populated",
-	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mremap_grow, "anon", 8) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), LOCK(CUR), ON(mremap_grow, "anon", 8) } },
 	{ "locked_mremap_move", "mremap moving part of locked memory",
 	  0, { DO(map_mixed, 0), LOCK(CUR), ON(mremap_move, "anon", 0) } },
 	{ "locked_munmap_all", "munmap of a whole locked mapping",
@@ -285,14 +308,15 @@ static const struct diff_scenario scenarios[] = {
 	{ "fork_after_current", "fork: the child starts unlocked, ours survive",
 	  0, { DO(map_mixed, 0), LOCK(CUR), DO(fork_report, 0) } },
 	{ "fork_after_current_future", "fork: MCL_FUTURE is not inherited",
-	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), DO(fork_report, 0) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), LOCK(CUR | FUT), DO(fork_report, 0) } },
 	{ "fork_after_onfault", "fork after CURRENT|FUTURE|ONFAULT",
 	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF), DO(fork_report, 0) } },
 	{ "exec_after_current_future", "exec: a fresh, unlocked mm without MCL_FUTURE",
-	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), DO(exec_self, 0),
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(CUR | FUT), DO(exec_self, 0),
 	       ON(mmap_new, "new", 8) } },
 	{ "shared_locked_by_two", "another process locks and unlocks memory we keep locked",
-	  DIFF_DIV_MLOCK_COUNT,
+	  DIFF_DIV_MLOCK_COUNT | DIFF_FAM_EX | DIFF_NO_PIDFD,
 	  { ON(map_memfd, "memfd", 8), ON(touch, "memfd", 0), LOCK(CUR),
 	    DO(fork_lock_unlock, CUR) } },
 	{ "double_mapped_partial_munmap", "a page locked through two VMAs, one unmapped",
@@ -304,17 +328,20 @@ static const struct diff_scenario scenarios[] = {
 	{ "unlock_nothing_locked", "munlockall with nothing locked: 0",
 	  0, { DO(map_mixed, 0), UNLOCK() } },
 	{ "unlock_twice", "munlockall twice",
-	  0, { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), UNLOCK() } },
+	  DIFF_FAM_EX, { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), UNLOCK() } },
 	{ "lock_unlock_baseline", "CURRENT|FUTURE then munlockall: Mlocked back to baseline",
-	  0, { DO(map_mixed, 0), LOCK(CUR | FUT), UNLOCK() } },
+	  DIFF_FAM_EX | DIFF_FAM_WORKERS,
+	  { DO(map_mixed, 0), LOCK(CUR | FUT), UNLOCK() } },
 	{ "lock_unlock_onfault", "lock-on-fault memory, touched, then unlocked",
 	  0, { DO(map_mixed, 0), LOCK(CUR | FUT | ONF), ON(touch, "anon", 12),
 	       UNLOCK() } },
 	{ "unlock_clears_future", "munlockall cancels MCL_FUTURE",
-	  0, { DO(map_mixed, 0), LOCK(FUT), UNLOCK(), ON(mmap_new, "new", 8) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), LOCK(FUT), UNLOCK(), ON(mmap_new, "new", 8) } },
 	{ "lock_unlock_repeated", "lock/unlock three times: the stack does not shrink",
-	  0, { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), LOCK(CUR), UNLOCK(),
-	       LOCK(CUR) } },
+	  DIFF_FAM_EX,
+	  { DO(map_mixed, 0), LOCK(CUR), UNLOCK(), LOCK(CUR), UNLOCK(),
+	    LOCK(CUR) } },
 
 	/*
 	 * --- under adversity (issue 8) ----------------------------------
@@ -324,8 +351,9 @@ static const struct diff_scenario scenarios[] = {
 	 * when the lock comes back, as __mm_populate() does.
 	 */
 	{ "populate_prot_none_meanwhile", "populate waits on a fault; the rest (shared) made PROT_NONE meanwhile",
-	  DIFF_NEED_UFFD, { DO(race_begin, RACE_PROT_NONE_SHARED), LOCK(CUR),
-			    DO(race_end, 0) } },
+	  DIFF_NEED_UFFD | DIFF_FAM_WORKERS,
+	  { DO(race_begin, RACE_PROT_NONE_SHARED), LOCK(CUR),
+	    DO(race_end, 0) } },
 	{ "populate_prot_none_meanwhile_private", "the same with a private mapping",
 	  DIFF_NEED_UFFD, { DO(race_begin, RACE_PROT_NONE_PRIVATE), LOCK(CUR),
 			    DO(race_end, 0) } },
@@ -336,14 +364,17 @@ static const struct diff_scenario scenarios[] = {
 	  DIFF_NEED_UFFD, { DO(race_begin, RACE_PRIVATE_FILE_RO), LOCK(CUR),
 			    DO(race_end, 0) } },
 	{ "populate_unmapped_head_meanwhile", "the first page of the next VMA unmapped meanwhile: the rest populated",
-	  DIFF_NEED_UFFD, { DO(race_begin, RACE_UNMAP_HEAD), LOCK(CUR),
-			    DO(race_end, 0) } },
+	  DIFF_NEED_UFFD | DIFF_FAM_WORKERS,
+	  { DO(race_begin, RACE_UNMAP_HEAD), LOCK(CUR),
+	    DO(race_end, 0) } },
 	{ "populate_onfault_meanwhile", "the rest made lock-on-fault meanwhile: not populated",
-	  DIFF_NEED_UFFD, { DO(race_begin, RACE_ONFAULT), LOCK(CUR),
-			    DO(race_end, 0) } },
+	  DIFF_NEED_UFFD | DIFF_FAM_EX | DIFF_FAM_WORKERS,
+	  { DO(race_begin, RACE_ONFAULT), LOCK(CUR),
+	    DO(race_end, 0) } },
 	{ "populate_signal_storm", "SIGALRM every ms during a 64 MiB populate: no EINTR, all populated",
-	  0, { ON(map_anon_small, "big", 16384), DO(signal_storm, 1000), LOCK(CUR),
-	       DO(signal_storm_end, 0) } },
+	  DIFF_NO_PIDFD,
+	  { ON(map_anon_small, "big", 16384), DO(signal_storm, 1000), LOCK(CUR),
+	    DO(signal_storm_end, 0) } },
 	{ "pkey_exec_only_unlock", "locked pages made execute-only (a pkey denies reads), then unlocked",
 	  DIFF_NEED_PKEYS, { ON(map_anon, "anon", 64), ON(touch, "anon", 0), LOCK(CUR),
 			     ON(mprotect_all, "anon", PROT_EXEC), UNLOCK() } },
@@ -360,17 +391,95 @@ static const struct diff_scenario scenarios[] = {
 	  DIFF_NEED_THP | DIFF_NEED_UFFD_WP,
 	  { ON(map_thp, "thp", 0), ON(thp_uffd_wp, "thp", 0), LOCK(CUR) } },
 	{ "huge_vma_8t", "an 8 TiB PROT_NONE VMA, locked and unlocked (6.1: INT_MIN pages)",
-	  DIFF_HUGE_ACCOUNTING, { ON(map_huge_none, "huge", 8), LOCK(CUR),
-				  DO(fact_vmlck, 0), UNLOCK() } },
+	  DIFF_HUGE_ACCOUNTING | DIFF_FAM_EX,
+	  { ON(map_huge_none, "huge", 8), LOCK(CUR),
+	    DO(fact_vmlck, 0), UNLOCK() } },
 	{ "huge_vma_16t", "a 16 TiB PROT_NONE VMA, locked and unlocked (6.1: 0 pages)",
 	  DIFF_HUGE_ACCOUNTING, { ON(map_huge_none, "huge", 16), LOCK(CUR),
 				  DO(fact_vmlck, 0), UNLOCK() } },
 	{ "huge_vma_24t", "a 24 TiB PROT_NONE VMA, locked and unlocked (6.1: INT_MIN pages)",
 	  DIFF_HUGE_ACCOUNTING, { ON(map_huge_none, "huge", 24), LOCK(CUR),
 				  DO(fact_vmlck, 0), UNLOCK() } },
+	{ "pkey_deny_fresh_lock", "fresh pages behind an access-denying pkey: not populated",
+	  DIFF_NEED_PKEYS | DIFF_FAM_WORKERS | DIFF_NO_PIDFD,
+	  { ON(map_anon, "anon", 64), ON(pkey_deny, "anon", 0), LOCK(CUR) } },
+
+	/*
+	 * --- big memory (issue 12) --------------------------------------
+	 * Enough to populate that parallel populate splits it, and that
+	 * MLOCKDEV_WORKERS_AUTO uses a second thread on two CPUs.
+	 */
+	{ "big_anon", "64 MiB of fresh anonymous memory, THP off",
+	  DIFF_FAM_WORKERS | DIFF_BIG,
+	  { ON(map_anon_small, "big", 16384), LOCK(CUR), UNLOCK() } },
+	{ "big_anon_thp", "64 MiB of fresh anonymous memory in THPs (MADV_HUGEPAGE)",
+	  DIFF_NEED_THP | DIFF_FAM_WORKERS | DIFF_BIG,
+	  { ON(map_big_thp, "big", 64), LOCK(CUR | FUT), ON(mmap_new, "new", 16) } },
+	{ "big_file_shared", "a 64 MiB tmpfs file in the page cache, shared",
+	  DIFF_FAM_WORKERS | DIFF_BIG,
+	  { ON(map_big_file_shared, "bigfile", 64), LOCK(CUR) } },
+	{ "big_file_private", "a 64 MiB tmpfs file in the page cache, private: copied",
+	  DIFF_FAM_WORKERS | DIFF_BIG,
+	  { ON(map_big_file_private, "bigfile", 64), LOCK(CUR), UNLOCK() } },
 };
 
 #define NR_SCENARIOS	((int)ARRAY_SIZE(scenarios))
+
+/* ------------------------------------------------------------------ */
+/* Families: which call the device path makes                          */
+
+/*
+ * The device path of a family: LOCK_ALL/UNLOCK_ALL (what mlockall(2)
+ * must equal), the extensible calls made by the child itself, or the
+ * extensible calls made on the child by the parent through a pidfd while
+ * the child waits at a known point (issue 12).
+ */
+enum diff_call {
+	CALL_PLAIN,
+	CALL_EX,
+	CALL_PIDFD,
+};
+
+struct diff_family {
+	const char *name;
+	const char *what;
+	enum diff_call call;
+	uint64_t mode;			/* mode_flags of LOCK_ALL_EX */
+	uint32_t workers;		/* workers of LOCK_ALL_EX */
+	unsigned int select;		/* scenarios with this flag; 0: all */
+	unsigned int exclude;		/* scenarios with this flag: none */
+};
+
+static const struct diff_family families[] = {
+	{ "plain", "LOCK_ALL/UNLOCK_ALL", CALL_PLAIN, 0, 0, 0, 0 },
+	{ "ex", "LOCK_ALL_EX/UNLOCK_ALL_EX with mode_flags 0", CALL_EX, 0, 0,
+	  DIFF_FAM_EX, 0 },
+	{ "strict", "LOCK_ALL_EX with MLOCKDEV_LOCK_STRICT, where nothing "
+	  "fails", CALL_EX, MLOCKDEV_LOCK_STRICT, 0, DIFF_FAM_EX, 0 },
+	{ "workers2", "LOCK_ALL_EX with 2 populate workers", CALL_EX, 0, 2,
+	  DIFF_FAM_WORKERS, 0 },
+	{ "workers7", "LOCK_ALL_EX with 7 populate workers", CALL_EX, 0, 7,
+	  DIFF_FAM_WORKERS, 0 },
+	{ "workers-auto", "LOCK_ALL_EX with MLOCKDEV_WORKERS_AUTO", CALL_EX, 0,
+	  MLOCKDEV_WORKERS_AUTO, DIFF_FAM_WORKERS, 0 },
+	{ "pidfd", "LOCK_ALL_EX/UNLOCK_ALL_EX with MLOCKDEV_LOCK_PIDFD by the "
+	  "parent, while the child waits", CALL_PIDFD, MLOCKDEV_LOCK_PIDFD, 0,
+	  0, DIFF_NO_PIDFD },
+};
+
+#define NR_FAMILIES	((int)ARRAY_SIZE(families))
+
+/* The families a program runs unless --family says otherwise. */
+#ifndef DIFF_DEFAULT_FAMILIES
+#define DIFF_DEFAULT_FAMILIES	"plain"
+#endif
+
+static bool family_runs(const struct diff_family *fam,
+			const struct diff_scenario *sc)
+{
+	return (!fam->select || (sc->flags & fam->select)) &&
+	       !(sc->flags & fam->exclude);
+}
 
 /* ------------------------------------------------------------------ */
 /* The two paths, and the self-check's wrong device path               */
@@ -414,49 +523,147 @@ void __attribute__((noinline)) diff_touch_stack(void)
 		area[i] = 0;
 }
 
+/*
+ * The flags the self-check's device path really asks for, in *@flags;
+ * false: no call at all.  (Not -1 as "no call": -1 is a flags value a
+ * scenario passes, flags_all_bits.)
+ */
+static bool sabotaged_lock_flags(int sabotage, int *flags)
+{
+	switch (sabotage) {
+	case SABOTAGE_ONFAULT:
+		if (*flags & (MCL_CURRENT | MCL_FUTURE))
+			*flags |= MCL_ONFAULT;
+		break;
+	case SABOTAGE_NOOP:
+		return false;
+	case SABOTAGE_NOFUTURE:
+		if (*flags & MCL_CURRENT)
+			*flags &= ~MCL_FUTURE;
+		break;
+	}
+	return true;
+}
+
+/*
+ * Whether the self-check's device path skips an unlock (0: pretend it
+ * worked, EINVAL: pretend it failed), or -1 to make it.
+ */
+static int sabotaged_unlock(int sabotage)
+{
+	if (sabotage == SABOTAGE_NOOP || sabotage == SABOTAGE_KEEP_LOCKED)
+		return 0;
+	if (sabotage == SABOTAGE_UNLOCK_FAILS)
+		return EINVAL;
+	return -1;
+}
+
+/*
+ * An extra VMA that is not just a split of alike ones: the merge
+ * divergence must not hide it.
+ */
+static void sabotage_split(struct diff_ctx *ctx, int flags)
+{
+	if (ctx->sabotage == SABOTAGE_SPLIT && (flags & MCL_CURRENT) &&
+	    ctx->snap->nmaps)
+		munlock((void *)(uintptr_t)ctx->snap->map[0].addr, ctx->page);
+}
+
+/* Keep what an extensible call's report said, for the family checks. */
+static void keep_report(struct diff_ctx *ctx, bool lock, int flags, int ret,
+			const struct mlockdev_report *r)
+{
+	struct diff_ex_result *x;
+
+	if (ctx->step < 0 || ctx->step >= DIFF_MAX_STEPS)
+		return;
+	x = &ctx->snap->ex[ctx->step];
+	x->called = 1;
+	x->lock = lock;
+	x->flags = flags;
+	x->ret = ret;
+	x->workers_used = r->workers_used;
+	x->locked_vm_after = r->locked_vm_after;
+}
+
+/*
+ * A message between a child of the pidfd family and the parent: the
+ * child asks for a lock or an unlock and waits for the answer; the
+ * parent makes the call on the child's pidfd (device path) or nothing
+ * (syscall path: the child then calls mlockall itself, at the same point).
+ */
+struct diff_pidfd_msg {
+	int32_t lock;
+	int32_t flags;
+	int32_t ret;
+	int32_t err;
+};
+
+static int ask_parent(struct diff_ctx *ctx, bool lock, int flags, int *err)
+{
+	struct diff_pidfd_msg msg = { .lock = lock, .flags = flags };
+
+	if (write(ctx->req_fd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    read(ctx->reply_fd, &msg, sizeof(msg)) != sizeof(msg))
+		return diff_fail(ctx, "pidfd: no answer from the parent: %s",
+				 strerror(errno));
+	*err = msg.err;
+	return msg.ret;
+}
+
 static int device_lock(struct diff_ctx *ctx, int flags)
 {
+	const struct diff_family *fam = &families[ctx->family];
+	struct mlockdev_lockall_ex lx;
 	struct mlockdev_lockall la;
 	int ret;
 
-	switch (ctx->sabotage) {
-	case SABOTAGE_ONFAULT:
-		if (flags & (MCL_CURRENT | MCL_FUTURE))
-			flags |= MCL_ONFAULT;
-		break;
-	case SABOTAGE_NOOP:
+	if (!sabotaged_lock_flags(ctx->sabotage, &flags))
 		return 0;
-	case SABOTAGE_NOFUTURE:
-		if (flags & MCL_CURRENT)
-			flags &= ~MCL_FUTURE;
+	switch (fam->call) {
+	case CALL_PLAIN:
+		memset(&la, 0, sizeof(la));
+		la.flags = (unsigned int)flags;
+		ret = ioctl(ctx->dev_fd, MLOCKDEV_IOC_LOCK_ALL, &la);
+		break;
+	case CALL_EX:
+	default:
+		memset(&lx, 0, sizeof(lx));
+		lx.size = sizeof(lx);
+		lx.flags = (unsigned int)flags;
+		lx.mode_flags = fam->mode;
+		lx.workers = fam->workers;
+		ret = ioctl(ctx->dev_fd, MLOCKDEV_IOC_LOCK_ALL_EX, &lx);
+		keep_report(ctx, true, flags, ret, &lx.report);
 		break;
 	}
-	memset(&la, 0, sizeof(la));
-	la.flags = (unsigned int)flags;
-	ret = ioctl(ctx->dev_fd, MLOCKDEV_IOC_LOCK_ALL, &la);
-	/*
-	 * An extra VMA that is not just a split of alike ones: the merge
-	 * divergence must not hide it.
-	 */
-	if (!ret && ctx->sabotage == SABOTAGE_SPLIT &&
-	    (flags & MCL_CURRENT) && ctx->snap->nmaps)
-		munlock((void *)(uintptr_t)ctx->snap->map[0].addr, ctx->page);
+	if (!ret)
+		sabotage_split(ctx, flags);
 	return ret;
 }
 
 static int device_unlock(struct diff_ctx *ctx)
 {
+	const struct diff_family *fam = &families[ctx->family];
+	struct mlockdev_unlockall_ex ux;
 	struct mlockdev_unlockall ua;
+	int skip = sabotaged_unlock(ctx->sabotage), ret;
 
-	if (ctx->sabotage == SABOTAGE_NOOP ||
-	    ctx->sabotage == SABOTAGE_KEEP_LOCKED)
-		return 0;
-	if (ctx->sabotage == SABOTAGE_UNLOCK_FAILS) {
-		errno = EINVAL;
-		return -1;
+	if (skip >= 0) {
+		errno = skip ? skip : errno;
+		return skip ? -1 : 0;
 	}
-	memset(&ua, 0, sizeof(ua));
-	return ioctl(ctx->dev_fd, MLOCKDEV_IOC_UNLOCK_ALL, &ua);
+	if (fam->call == CALL_PLAIN) {
+		memset(&ua, 0, sizeof(ua));
+		return ioctl(ctx->dev_fd, MLOCKDEV_IOC_UNLOCK_ALL, &ua);
+	}
+	memset(&ux, 0, sizeof(ux));
+	ux.size = sizeof(ux);
+	/* STRICT is a lock mode; unlocking has nothing to undo. */
+	ux.mode_flags = fam->mode & ~MLOCKDEV_LOCK_STRICT;
+	ret = ioctl(ctx->dev_fd, MLOCKDEV_IOC_UNLOCK_ALL_EX, &ux);
+	keep_report(ctx, false, 0, ret, &ux.report);
+	return ret;
 }
 
 static void record_action(struct diff_ctx *ctx, int ret)
@@ -466,12 +673,39 @@ static void record_action(struct diff_ctx *ctx, int ret)
 	diff_record(ctx, ret, ret ? err : 0, err == ERRNO_SENTINEL);
 }
 
+/*
+ * A lock or unlock of the pidfd family, on either path: first stop at the
+ * known point and let the parent act (device path) or not (syscall path,
+ * which then makes the system call itself).  Both paths do the same
+ * writes and reads, so the snapshots differ only by what the lock did.
+ */
+static int pidfd_action(struct diff_ctx *ctx, bool lock, int flags)
+{
+	int err = 0, ret;
+
+	ret = ask_parent(ctx, lock, flags, &err);
+	if (ret == -1 && ctx->snap->error[0])
+		return -1;
+	if (ctx->path == DIFF_SYSCALL || ctx->null_run) {
+		errno = ERRNO_SENTINEL;
+		ret = lock ? mlockall(flags) : munlockall();
+	} else if (ret) {
+		errno = err;
+	} else if (lock) {
+		sabotage_split(ctx, flags);
+	}
+	record_action(ctx, ret);
+	return 0;
+}
+
 int diff_lock(struct diff_ctx *ctx, int flags)
 {
 	int ret;
 
 	diff_touch_stack();
 	errno = ERRNO_SENTINEL;
+	if (families[ctx->family].call == CALL_PIDFD)
+		return pidfd_action(ctx, true, flags);
 	if (ctx->path == DIFF_SYSCALL || ctx->null_run)
 		ret = mlockall(flags);
 	else
@@ -486,6 +720,8 @@ int diff_unlock(struct diff_ctx *ctx)
 
 	diff_touch_stack();
 	errno = ERRNO_SENTINEL;
+	if (families[ctx->family].call == CALL_PIDFD)
+		return pidfd_action(ctx, false, 0);
 	if (ctx->path == DIFF_SYSCALL || ctx->null_run)
 		ret = munlockall();
 	else
@@ -506,6 +742,8 @@ static struct diff_snapshot received[DIFF_NR_PATHS];
 static struct diff_ctx child_ctx;
 static bool null_run;
 static bool verbose;
+/* The family the parent is running (children get it in their ctx). */
+static int run_family;
 
 void diff_child_run(struct diff_ctx *ctx, int from)
 {
@@ -530,7 +768,7 @@ send:
 }
 
 static void init_child(struct diff_ctx *ctx, int sc_index, int path,
-		       int result_fd, int sabotage)
+		       int result_fd, int sabotage, int family)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->sc = &scenarios[sc_index];
@@ -542,13 +780,17 @@ static void init_child(struct diff_ctx *ctx, int sc_index, int path,
 	ctx->snap = &work;
 	ctx->step = -1;
 	ctx->null_run = null_run;
+	ctx->family = family;
+	ctx->req_fd = -1;
+	ctx->reply_fd = -1;
 	/* Opened on both paths, so both have the same files open. */
 	ctx->dev_fd = open(null_run ? "/dev/null" : DEV_PATH,
 			   O_RDWR | O_CLOEXEC);
 }
 
 static void __attribute__((noreturn))
-child_main(int sc_index, int path, int result_fd, int sabotage)
+child_main(int sc_index, int path, int result_fd, int sabotage, int family,
+	   int req_fd, int reply_fd)
 {
 	struct diff_ctx *ctx = &child_ctx;
 
@@ -556,7 +798,9 @@ child_main(int sc_index, int path, int result_fd, int sabotage)
 	work.magic = DIFF_SNAPSHOT_MAGIC;
 	work.size = sizeof(work);
 	work.path = path;
-	init_child(ctx, sc_index, path, result_fd, sabotage);
+	init_child(ctx, sc_index, path, result_fd, sabotage, family);
+	ctx->req_fd = req_fd;
+	ctx->reply_fd = reply_fd;
 	if (ctx->dev_fd < 0) {
 		diff_fail(ctx, "open %s: %s", DEV_PATH, strerror(errno));
 		diff_write_snapshot(result_fd, &work);
@@ -574,14 +818,16 @@ child_main(int sc_index, int path, int result_fd, int sabotage)
 /*
  * The second half of step_exec_self, in the new program image:
  * mlockdev_diff_test --continue SCENARIO STEP PATH RESULT_FD CARRY_FD
- * SABOTAGE NULL_RUN (fixed-width numbers).
+ * SABOTAGE NULL_RUN FAMILY (fixed-width numbers).  A pidfd family child
+ * cannot ask the parent for more locks after exec (its pipes are
+ * close-on-exec); no scenario locks after exec_self.
  */
 static int exec_resume(int argc, char **argv)
 {
 	struct diff_ctx *ctx = &child_ctx;
-	int sc_index, step, path, result_fd, carry_fd, sabotage;
+	int sc_index, step, path, result_fd, carry_fd, sabotage, family;
 
-	if (argc != 9)
+	if (argc != 10)
 		return 2;
 	sc_index = atoi(argv[2]);
 	step = atoi(argv[3]);
@@ -590,12 +836,14 @@ static int exec_resume(int argc, char **argv)
 	carry_fd = atoi(argv[6]);
 	sabotage = atoi(argv[7]);
 	null_run = atoi(argv[8]);
+	family = atoi(argv[9]);
 	if (sc_index < 0 || sc_index >= NR_SCENARIOS || step < 0 ||
-	    step >= DIFF_MAX_STEPS || path < 0 || path >= DIFF_NR_PATHS)
+	    step >= DIFF_MAX_STEPS || path < 0 || path >= DIFF_NR_PATHS ||
+	    family < 0 || family >= NR_FAMILIES)
 		return 2;
 	fcntl(result_fd, F_SETFD, FD_CLOEXEC);
 
-	init_child(ctx, sc_index, path, result_fd, sabotage);
+	init_child(ctx, sc_index, path, result_fd, sabotage, family);
 	if (diff_read_carry(carry_fd, &work)) {
 		memset(&work, 0, sizeof(work));
 		work.magic = DIFF_SNAPSHOT_MAGIC;
@@ -627,6 +875,176 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 }
 
 /*
+ * The parent's half of a pidfd-family lock or unlock on the device path:
+ * a locker process forked for the call (on the syscall path too, where it
+ * calls nothing: see remote_call()), with the capabilities the child
+ * has (so that CAP_IPC_LOCK, which the caller's side of a pidfd call
+ * brings, is there exactly when the child itself would have it), calls
+ * LOCK_ALL_EX or UNLOCK_ALL_EX on the child's pidfd.  The parent itself
+ * never locks anything and never changes its credentials.
+ */
+static int mirror_caps(pid_t target)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	char path[64], buf[4096], *line;
+	unsigned long long eff;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)target);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	line = strstr(buf, "\nCapEff:");
+	if (!line)
+		return -1;
+	eff = strtoull(line + 8, NULL, 16);
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		data[i].effective &= (uint32_t)(eff >> (32 * i));
+		data[i].permitted = data[i].effective;
+		data[i].inheritable = 0;
+	}
+	return syscall(SYS_capset, &hdr, data);
+}
+
+static void remote_call(pid_t target, int pidfd, int sabotage, bool act,
+			struct diff_pidfd_msg *msg)
+{
+	const struct diff_family *fam = &families[run_family];
+	int status = 0, err, flags = msg->flags;
+	pid_t pid;
+
+	msg->ret = 0;
+	msg->err = 0;
+	if (act && msg->lock) {
+		if (!sabotaged_lock_flags(sabotage, &flags))
+			act = false;
+	} else if (act) {
+		err = sabotaged_unlock(sabotage);
+		if (err >= 0) {
+			msg->err = err;
+			msg->ret = err ? -1 : 0;
+			act = false;
+		}
+	}
+	if (act && pidfd < 0) {
+		msg->ret = -1;
+		msg->err = EBADF;
+		act = false;
+	}
+
+	/*
+	 * Fork the locker whether or not it calls: the fork (and the
+	 * flushes before it) write the parent's pages, and a page the
+	 * parent writes after the child was forked stops being shared with
+	 * the child -- on one path only, if only one path forked.
+	 */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		msg->ret = -1;
+		msg->err = errno;
+		return;
+	}
+	if (!pid) {
+		struct mlockdev_lockall_ex lx;
+		struct mlockdev_unlockall_ex ux;
+		int dev, ret;
+
+		if (!act)
+			_exit(0);
+		if (mirror_caps(target))
+			_exit(200);
+		dev = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+		if (dev < 0)
+			_exit(201);
+		if (msg->lock) {
+			memset(&lx, 0, sizeof(lx));
+			lx.size = sizeof(lx);
+			lx.flags = (unsigned int)flags;
+			lx.mode_flags = fam->mode;
+			lx.pidfd = pidfd;
+			lx.workers = fam->workers;
+			ret = ioctl(dev, MLOCKDEV_IOC_LOCK_ALL_EX, &lx);
+		} else {
+			memset(&ux, 0, sizeof(ux));
+			ux.size = sizeof(ux);
+			ux.mode_flags = fam->mode & ~MLOCKDEV_LOCK_STRICT;
+			ux.pidfd = pidfd;
+			ret = ioctl(dev, MLOCKDEV_IOC_UNLOCK_ALL_EX, &ux);
+		}
+		_exit(ret ? errno : 0);
+	}
+	waitpid(pid, &status, 0);
+	if (!act)
+		return;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) >= 200) {
+		ksft_print_msg("pidfd locker: %s (status 0x%x)\n",
+			       WIFEXITED(status) && WEXITSTATUS(status) == 200 ?
+			       "cannot take the child's capabilities" :
+			       "cannot open " DEV_PATH, status);
+		msg->ret = -1;
+		msg->err = EIO;
+		return;
+	}
+	msg->err = WEXITSTATUS(status);
+	msg->ret = msg->err ? -1 : 0;
+}
+
+/*
+ * Answer the child's requests until its snapshot starts to arrive on
+ * @snap_fd (or the request pipe closes: the child exec'd or died).
+ */
+static void serve_child(pid_t child, int path, int sabotage, int req_fd,
+			int reply_fd, int snap_fd)
+{
+	struct diff_pidfd_msg msg;
+	struct pollfd pfd[2];
+	int pidfd;
+
+	pidfd = syscall(SYS_pidfd_open, child, 0);
+	if (pidfd < 0)
+		ksft_print_msg("pidfd_open: %s\n", strerror(errno));
+	for (;;) {
+		pfd[0].fd = snap_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = req_fd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, req_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		if (!(pfd[1].revents & (POLLIN | POLLHUP)))
+			continue;
+		if (read_full(req_fd, &msg, sizeof(msg)) != sizeof(msg)) {
+			req_fd = -1;	/* closed: the snapshot comes next */
+			continue;
+		}
+		/* On both paths: the locker only calls on the device path. */
+		remote_call(child, pidfd, sabotage,
+			    path == DIFF_DEVICE && !null_run, &msg);
+		if (write(reply_fd, &msg, sizeof(msg)) != sizeof(msg))
+			break;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/*
  * Run one path of a scenario in a fresh child and collect its snapshot,
  * plus what the child's life did to the system-wide counters.
  */
@@ -635,7 +1053,9 @@ static void run_path(int sc_index, int path, int sabotage,
 {
 	int64_t vs_before[VS_NR], vs_after[VS_NR], ml_before, ml_after;
 	int64_t unev_before, unev_after;
-	int fds[2], status = 0, i;
+	int fds[2], req[2] = { -1, -1 }, reply[2] = { -1, -1 };
+	bool pidfd_family = families[run_family].call == CALL_PIDFD;
+	int status = 0, i;
 	ssize_t got;
 	pid_t pid;
 
@@ -645,7 +1065,8 @@ static void run_path(int sc_index, int path, int sabotage,
 	diff_read_vmstat(vs_before);
 
 	memset(out, 0, sizeof(*out));
-	if (pipe2(fds, O_CLOEXEC)) {
+	if (pipe2(fds, O_CLOEXEC) ||
+	    (pidfd_family && (pipe2(req, O_CLOEXEC) || pipe2(reply, O_CLOEXEC)))) {
 		snprintf(out->error, sizeof(out->error), "pipe: %s",
 			 strerror(errno));
 		return;
@@ -662,9 +1083,21 @@ static void run_path(int sc_index, int path, int sabotage,
 	}
 	if (!pid) {
 		close(fds[0]);
-		child_main(sc_index, path, fds[1], sabotage);
+		if (pidfd_family) {
+			close(req[0]);
+			close(reply[1]);
+		}
+		child_main(sc_index, path, fds[1], sabotage, run_family,
+			   req[1], reply[0]);
 	}
 	close(fds[1]);
+	if (pidfd_family) {
+		close(req[1]);
+		close(reply[0]);
+		serve_child(pid, path, sabotage, req[0], reply[1], fds[0]);
+		close(req[0]);
+		close(reply[1]);
+	}
 	got = read_full(fds[0], out, sizeof(*out));
 	close(fds[0]);
 	waitpid(pid, &status, 0);
@@ -888,9 +1321,12 @@ static bool requirements_met(const struct diff_scenario *sc, char *why,
 
 static struct {
 	int scenarios, both, identical, documented, different, skipped;
-} count;
+} count[NR_FAMILIES];
 
 static int self_check_mode = -1;	/* -1 off, 0 rotate, else a sabotage */
+/* The module's populate_workers parameter: what workers 0 means. */
+static long module_populate_workers;
+static long online_cpus;
 
 static int sabotage_for(int sc_index)
 {
@@ -901,6 +1337,72 @@ static int sabotage_for(int sc_index)
 	return 1 + sc_index % (SABOTAGE_NR - 1);
 }
 
+/* "flags_current" in the plain family, "ex:flags_current" in the others. */
+static const char *result_name(const struct diff_scenario *sc)
+{
+	static char name[96];
+
+	if (!run_family)
+		return sc->name;
+	snprintf(name, sizeof(name), "%s:%s", families[run_family].name,
+		 sc->name);
+	return name;
+}
+
+/*
+ * What the reports of the device path's extensible calls must say: how
+ * many threads populated.  Asked for only of successful locks with
+ * MCL_CURRENT and without MCL_ONFAULT, the ones that populate everything.
+ * workers 0 is the caller alone (unless the module parameter says
+ * otherwise); 2 is two; 7 is between 2 and 7 (fewer chunks than threads
+ * need fewer threads); AUTO is the caller alone under 64 MiB and, with two
+ * CPUs or more, at least two threads for the DIFF_BIG scenarios.
+ */
+static bool check_reports(const struct diff_scenario *sc,
+			  const struct diff_snapshot *dev)
+{
+	const struct diff_family *fam = &families[run_family];
+	unsigned long lo, hi;
+	bool ok = true;
+	int i;
+
+	if (fam->call != CALL_EX || null_run || self_check_mode >= 0)
+		return true;
+	for (i = 0; i < DIFF_MAX_STEPS; i++) {
+		const struct diff_ex_result *x = &dev->ex[i];
+
+		if (!x->called || !x->lock || x->ret ||
+		    (x->flags & (MCL_CURRENT | MCL_ONFAULT)) != MCL_CURRENT)
+			continue;
+		switch (fam->workers) {
+		case MLOCKDEV_WORKERS_SYSCALL:
+			if (module_populate_workers)
+				continue;
+			lo = hi = 1;
+			break;
+		case MLOCKDEV_WORKERS_AUTO:
+			if (!(sc->flags & DIFF_BIG))
+				lo = hi = 1;
+			else if (online_cpus >= 2)
+				lo = 2, hi = online_cpus;
+			else
+				lo = hi = 1;
+			break;
+		default:
+			lo = fam->workers > 2 ? 2 : fam->workers;
+			hi = fam->workers;
+			break;
+		}
+		if (x->workers_used >= lo && x->workers_used <= hi)
+			continue;
+		printf("# %s: step %d %s: report.workers_used %llu, expected "
+		       "%lu..%lu\n", result_name(sc), i + 1, sc->steps[i].name,
+		       (unsigned long long)x->workers_used, lo, hi);
+		ok = false;
+	}
+	return ok;
+}
+
 static void run_scenario(int sc_index, long page)
 {
 	const struct diff_scenario *sc = &scenarios[sc_index];
@@ -909,39 +1411,41 @@ static void run_scenario(int sc_index, long page)
 	enum diff_verdict v;
 	int path;
 
-	count.scenarios++;
+	count[run_family].scenarios++;
 	why[0] = '\0';
 	if (!requirements_met(sc, why, sizeof(why))) {
 		hugetlb_restore();
-		count.skipped++;
-		ksft_test_result_skip("%s: %s\n", sc->name, why);
+		count[run_family].skipped++;
+		ksft_test_result_skip("%s: %s\n", result_name(sc), why);
 		return;
 	}
 	if (sabotage)
 		ksft_print_msg("%s: self-check, the device path lies: %s\n",
-			       sc->name, sabotage_names[sabotage]);
+			       result_name(sc), sabotage_names[sabotage]);
 	for (path = 0; path < DIFF_NR_PATHS; path++)
 		run_path(sc_index, path, sabotage, &received[path]);
 	hugetlb_restore();
 
-	count.both++;
+	count[run_family].both++;
 	if (verbose)
 		for (path = 0; path < DIFF_NR_PATHS; path++)
 			diff_describe(sc, &received[path], path);
 	v = diff_compare(sc, &received[DIFF_SYSCALL], &received[DIFF_DEVICE],
 			 page);
+	if (!check_reports(sc, &received[DIFF_DEVICE]))
+		v = DIFF_DIFFERENT;
 	switch (v) {
 	case DIFF_IDENTICAL:
-		count.identical++;
-		ksft_test_result_pass("%s\n", sc->name);
+		count[run_family].identical++;
+		ksft_test_result_pass("%s\n", result_name(sc));
 		break;
 	case DIFF_DOCUMENTED:
-		count.documented++;
-		ksft_test_result_pass("%s\n", sc->name);
+		count[run_family].documented++;
+		ksft_test_result_pass("%s\n", result_name(sc));
 		break;
 	case DIFF_DIFFERENT:
-		count.different++;
-		ksft_test_result_fail("%s\n", sc->name);
+		count[run_family].different++;
+		ksft_test_result_fail("%s\n", result_name(sc));
 		break;
 	}
 }
@@ -1009,9 +1513,12 @@ static void pin_to_one_cpu(void)
 
 static void usage(const char *prog, int status)
 {
+	int i;
+
 	printf("Usage: %s [-l] [-v] [--null] [--self-check[=MODE]] "
-	       "[PATTERN...]\n"
-	       "  -l                 list the scenarios\n"
+	       "[--family=F[,F...]] [PATTERN...]\n"
+	       "  -l                 list the scenarios (and the families "
+	       "running each)\n"
 	       "  -v                 also print what each path saw\n"
 	       "  --null             both children use the system calls\n"
 	       "  --self-check[=M]   sabotage the device path (M: rotate, "
@@ -1020,8 +1527,12 @@ static void usage(const char *prog, int status)
 	       "unlock-fails); also\n"
 	       "                     "
 	       "MLOCKDEV_DIFF_SELF_CHECK=M\n"
-	       "  PATTERN            run the scenarios matching it (fnmatch)\n",
-	       prog);
+	       "  --family=F,...     what the device path calls (default: "
+	       "%s):\n", prog, DIFF_DEFAULT_FAMILIES);
+	for (i = 0; i < NR_FAMILIES; i++)
+		printf("                     %-13s %s\n", families[i].name,
+		       families[i].what);
+	printf("  PATTERN            run the scenarios matching it (fnmatch)\n");
 	exit(status);
 }
 
@@ -1040,6 +1551,27 @@ static int parse_self_check(const char *mode)
 	exit(KSFT_FAIL);
 }
 
+/* "ex,strict" -> the families' bits in *@mask. */
+static void parse_families(const char *list, unsigned int *mask)
+{
+	char buf[256], *name, *save = NULL;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	*mask = 0;
+	for (name = strtok_r(buf, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_FAMILIES; i++)
+			if (!strcmp(name, families[i].name))
+				break;
+		if (i == NR_FAMILIES) {
+			fprintf(stderr, "unknown family '%s'\n", name);
+			exit(KSFT_FAIL);
+		}
+		*mask |= 1u << i;
+	}
+}
+
 static bool selected(char **patterns, int npatterns, const char *name)
 {
 	int i;
@@ -1052,19 +1584,58 @@ static bool selected(char **patterns, int npatterns, const char *name)
 	return false;
 }
 
+/* Why a family cannot run with this module, or "" if it can. */
+static void family_unsupported(int f, uint64_t features, char *why, size_t n)
+{
+	const struct diff_family *fam = &families[f];
+	uint64_t need = 0;
+
+	why[0] = '\0';
+	if (null_run || fam->call == CALL_PLAIN)
+		return;
+	need = MLOCKDEV_FEAT_LOCK_ALL_EX | MLOCKDEV_FEAT_UNLOCK_ALL_EX;
+	if (fam->mode & MLOCKDEV_LOCK_STRICT)
+		need |= MLOCKDEV_FEAT_STRICT;
+	if (fam->mode & MLOCKDEV_LOCK_PIDFD)
+		need |= MLOCKDEV_FEAT_PIDFD;
+	if (fam->workers)
+		need |= MLOCKDEV_FEAT_WORKERS;
+	if ((features & need) != need)
+		snprintf(why, n, "the module lacks features 0x%llx (has 0x%llx)",
+			 (unsigned long long)(need & ~features),
+			 (unsigned long long)features);
+}
+
+static uint64_t module_features(void)
+{
+	struct mlockdev_version ver;
+	int fd = open(DEV_PATH, O_RDONLY | O_CLOEXEC);
+
+	memset(&ver, 0, sizeof(ver));
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, MLOCKDEV_IOC_VERSION, &ver))
+		ver.features = 0;
+	close(fd);
+	return ver.features;
+}
+
 int main(int argc, char **argv)
 {
 	char **patterns = calloc(argc, sizeof(*patterns));
-	int npatterns = 0, nselected = 0, i;
+	int npatterns = 0, nselected = 0, i, f, total_both = 0;
 	long page = sysconf(_SC_PAGESIZE);
+	unsigned int fmask;
+	uint64_t features;
 	const char *env;
-	char why[128] = "";
+	char why[128] = "", fwhy[160];
 	struct utsname uts;
 	bool list = false;
 
 	if (argc >= 2 && !strcmp(argv[1], "--continue"))
 		return exec_resume(argc, argv);
 
+	parse_families(DIFF_DEFAULT_FAMILIES, &fmask);
 	env = getenv("MLOCKDEV_DIFF_SELF_CHECK");
 	if (env && *env)
 		self_check_mode = parse_self_check(env);
@@ -1081,6 +1652,8 @@ int main(int argc, char **argv)
 			 (argv[i][12] == '\0' || argv[i][12] == '='))
 			self_check_mode = parse_self_check(argv[i] + 12 +
 							   !!argv[i][12]);
+		else if (!strncmp(argv[i], "--family=", 9))
+			parse_families(argv[i] + 9, &fmask);
 		else if (argv[i][0] == '-')
 			usage(argv[0], KSFT_FAIL);
 		else
@@ -1088,25 +1661,38 @@ int main(int argc, char **argv)
 	}
 
 	if (list) {
-		for (i = 0; i < NR_SCENARIOS; i++)
-			if (selected(patterns, npatterns, scenarios[i].name))
-				printf("%-36s %s\n", scenarios[i].name,
-				       scenarios[i].checks);
+		for (i = 0; i < NR_SCENARIOS; i++) {
+			if (!selected(patterns, npatterns, scenarios[i].name))
+				continue;
+			printf("%-36s %s [", scenarios[i].name,
+			       scenarios[i].checks);
+			for (f = 0; f < NR_FAMILIES; f++)
+				if (family_runs(&families[f], &scenarios[i]))
+					printf("%s%s", f ? " " : "",
+					       families[f].name);
+			printf("]\n");
+		}
 		return 0;
 	}
 
 	reexec_quiet(argv);
 	ksft_print_header();
-	for (i = 0; i < NR_SCENARIOS; i++)
-		nselected += selected(patterns, npatterns, scenarios[i].name);
+	for (f = 0; f < NR_FAMILIES; f++) {
+		if (!(fmask & (1u << f)))
+			continue;
+		for (i = 0; i < NR_SCENARIOS; i++)
+			nselected += family_runs(&families[f], &scenarios[i]) &&
+				     selected(patterns, npatterns,
+					      scenarios[i].name);
+	}
 	if (!nselected)
 		ksft_exit_fail_msg("no scenario matches\n");
 	ksft_set_plan(nselected);
 
 	if (!uname(&uts))
-		ksft_print_msg("kernel %s; %d scenarios, each through mlockall(2) "
-			       "and through %s\n", uts.release, nselected,
-			       DEV_PATH);
+		ksft_print_msg("kernel %s; %d scenario runs, each through "
+			       "mlockall(2) and through %s\n", uts.release,
+			       nselected, DEV_PATH);
 	if (null_run)
 		ksft_print_msg("NULL RUN: both children use the system calls\n");
 	if (self_check_mode >= 0)
@@ -1124,6 +1710,12 @@ int main(int argc, char **argv)
 	else if (diff_settle())
 		snprintf(why, sizeof(why), "cannot write /proc/sys/vm/stat_refresh: %s",
 			 strerror(errno));
+	features = why[0] || null_run ? 0 : module_features();
+	module_populate_workers =
+		read_long_file("/sys/module/mlockdev/parameters/populate_workers");
+	if (module_populate_workers < 0)
+		module_populate_workers = 0;
+	online_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	pin_to_one_cpu();
 	diff_prefault();
@@ -1132,24 +1724,52 @@ int main(int argc, char **argv)
 	memset(&child_ctx, 0, sizeof(child_ctx));
 	pregrow_stack();
 
-	for (i = 0; i < NR_SCENARIOS; i++) {
-		if (!selected(patterns, npatterns, scenarios[i].name))
+	for (f = 0; f < NR_FAMILIES; f++) {
+		if (!(fmask & (1u << f)))
 			continue;
-		if (why[0]) {
-			count.scenarios++;
-			count.skipped++;
-			ksft_test_result_skip("%s: %s\n", scenarios[i].name, why);
-			continue;
+		run_family = f;
+		if (f)
+			ksft_print_msg("family %s: %s\n", families[f].name,
+				       families[f].what);
+		family_unsupported(f, features, fwhy, sizeof(fwhy));
+		for (i = 0; i < NR_SCENARIOS; i++) {
+			if (!family_runs(&families[f], &scenarios[i]) ||
+			    !selected(patterns, npatterns, scenarios[i].name))
+				continue;
+			if (why[0] || fwhy[0]) {
+				count[f].scenarios++;
+				count[f].skipped++;
+				ksft_test_result_skip("%s: %s\n",
+						      result_name(&scenarios[i]),
+						      why[0] ? why : fwhy);
+				continue;
+			}
+			run_scenario(i, page);
 		}
-		run_scenario(i, page);
 	}
 
-	ksft_print_msg("mlockdev-diff: scenarios=%d both-paths=%d identical=%d "
-		       "documented-divergence=%d different=%d skipped=%d\n",
-		       count.scenarios, count.both, count.identical,
-		       count.documented, count.different, count.skipped);
+	/*
+	 * One line per family; the plain family's is the line make check
+	 * has always quoted, the others say which family they count.
+	 */
+	for (f = 0; f < NR_FAMILIES; f++) {
+		char suffix[32] = "";
+
+		if (!(fmask & (1u << f)))
+			continue;
+		if (f)
+			snprintf(suffix, sizeof(suffix), " family=%s",
+				 families[f].name);
+		ksft_print_msg("mlockdev-diff: scenarios=%d both-paths=%d "
+			       "identical=%d documented-divergence=%d "
+			       "different=%d skipped=%d%s\n",
+			       count[f].scenarios, count[f].both,
+			       count[f].identical, count[f].documented,
+			       count[f].different, count[f].skipped, suffix);
+		total_both += count[f].both;
+	}
 	free(patterns);
-	if (!count.both) {
+	if (!total_both) {
 		/* Skips are never passes. */
 		ksft_print_cnts();
 		exit(KSFT_SKIP);

@@ -279,7 +279,7 @@ static void lockall_errno_order(struct kunit *test)
 	nocap = prepare_creds();
 	KUNIT_ASSERT_NOT_NULL(test, nocap);
 	cap_lower(nocap->cap_effective, CAP_IPC_LOCK);
-	saved_cred = mlockdev_test_override_creds(nocap);
+	saved_cred = mlockdev_override_creds(nocap);
 
 	lk_set_memlock_limit(0);
 	KUNIT_EXPECT_EQ(test, mlockdev_lockall(0), -EINVAL);
@@ -306,7 +306,7 @@ static void lockall_errno_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mlockdev_unlockall(), 0);
 
 	/* With CAP_IPC_LOCK a zero limit is no obstacle. */
-	mlockdev_test_revert_creds(saved_cred);
+	mlockdev_revert_creds(saved_cred);
 	lk_set_memlock_limit(0);
 	KUNIT_EXPECT_EQ(test, mlockdev_lockall(MCL_CURRENT), 0);
 	KUNIT_EXPECT_EQ(test, mlockdev_unlockall(), 0);

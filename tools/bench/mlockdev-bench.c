@@ -14,6 +14,11 @@
  * the same amount of fresh memory made present by touching one byte per
  * page from userspace.
  *
+ * Rows named "-wN" (ABI 1.1) make path B's call LOCK_ALL_EX with N populate
+ * workers ("-wauto": MLOCKDEV_WORKERS_AUTO); their children run unpinned,
+ * and their floor touches the memory with one thread per online CPU, so
+ * that the ratio to what the hardware allows stays honest.
+ *
  * Output: a table on stdout (as "# " lines with --ktap, after one KTAP
  * result per case), and with --out DIR: results.csv, results.md,
  * samples.csv and system.txt in DIR.  Timings are never pass/fail: a case
@@ -24,6 +29,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <regex.h>
 #include <sched.h>
 #include <signal.h>
@@ -43,6 +49,7 @@
 
 #include <linux/mlockdev.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MIB		(1024UL * 1024)
 #define HPAGE		(2 * MIB)
 #define DEVICE		"/dev/" MLOCKDEV_DEVICE_NAME
@@ -81,6 +88,7 @@ struct bcase {
 	unsigned long size;	/* bytes of the mapping (K_MANYVMA: 0) */
 	unsigned long nvma;	/* K_MANYVMA: number of mappings */
 	bool floor;		/* time the userspace floor as well */
+	unsigned int workers;	/* B: 0 LOCK_ALL; else LOCK_ALL_EX's workers */
 	double target;		/* ceiling for the median ratio B/A */
 	int reps;		/* pairs measured */
 
@@ -279,12 +287,20 @@ static int ensure_map_count(unsigned long nvma)
 
 static int dev_fd = -1;
 
-static int path_lock(enum path p, int flags)
+static int path_lock(enum path p, int flags, unsigned int workers)
 {
+	struct mlockdev_lockall_ex ex;
 	struct mlockdev_lockall arg;
 
 	if (p == PATH_A)
 		return mlockall(flags) ? errno : 0;
+	if (workers) {
+		memset(&ex, 0, sizeof(ex));
+		ex.size = sizeof(ex);
+		ex.flags = flags;
+		ex.workers = workers;
+		return ioctl(dev_fd, MLOCKDEV_IOC_LOCK_ALL_EX, &ex) ? errno : 0;
+	}
 	memset(&arg, 0, sizeof(arg));
 	arg.flags = flags;
 	return ioctl(dev_fd, MLOCKDEV_IOC_LOCK_ALL, &arg) ? errno : 0;
@@ -332,6 +348,60 @@ static void touch(char *p, unsigned long size)
 
 	for (off = 0; off < size; off += page_size)
 		((volatile char *)p)[off] = 1;
+}
+
+struct touch_part {
+	char *p;
+	unsigned long size;
+};
+
+static void *touch_thread(void *arg)
+{
+	struct touch_part *part = arg;
+
+	touch(part->p, part->size);
+	return NULL;
+}
+
+/* The parallel floor: @n threads, each touching its share (2 MiB aligned). */
+static void touch_parallel(char *p, unsigned long size, int n)
+{
+	struct touch_part part[64];
+	pthread_t tid[64];
+	bool started[64];
+	unsigned long share, off;
+	int i;
+
+	if (n > 64)
+		n = 64;
+	if (n < 1)
+		n = 1;
+	share = (size / n + HPAGE - 1) & ~(HPAGE - 1);
+	for (i = 0, off = 0; i < n; i++, off += share) {
+		part[i].p = p + off;
+		part[i].size = off >= size ? 0 :
+			       size - off < share ? size - off : share;
+		/* A thread that cannot start: its share on this one. */
+		started[i] = !pthread_create(&tid[i], NULL, touch_thread,
+					     &part[i]);
+		if (!started[i])
+			touch(part[i].p, part[i].size);
+	}
+	for (i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(tid[i], NULL);
+}
+
+/* A parallel row's child may use every CPU, as the module's workers do. */
+static void unpin(void)
+{
+	cpu_set_t set;
+	long i, n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	for (i = 0; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 /*
@@ -404,9 +474,15 @@ static void child_run(const struct bcase *c, enum path p, int fd)
 			child_send(fd, 0, errno, 1, 0);
 	}
 
+	if (c->workers)
+		unpin();
 	if (p == PATH_FLOOR) {
 		t0 = now_ns();
-		touch(mem, c->size);
+		if (c->workers)
+			touch_parallel(mem, c->size,
+				       sysconf(_SC_NPROCESSORS_ONLN));
+		else
+			touch(mem, c->size);
 		t1 = now_ns();
 		child_send(fd, t1 - t0, 0, 0, c->size);
 	}
@@ -414,7 +490,7 @@ static void child_run(const struct bcase *c, enum path p, int fd)
 	if (c->state == ST_PRESENT)
 		touch(mem, c->size);
 	if (c->state == ST_LOCKED || c->kind == K_MUNLOCK) {
-		err = path_lock(p, MCL_CURRENT);
+		err = path_lock(p, MCL_CURRENT, 0);
 		if (err)
 			child_send(fd, 0, err, 2, 0);
 	}
@@ -423,17 +499,17 @@ static void child_run(const struct bcase *c, enum path p, int fd)
 	case K_POPULATE:
 	case K_MANYVMA:
 		t0 = now_ns();
-		err = path_lock(p, MCL_CURRENT);
+		err = path_lock(p, MCL_CURRENT, c->workers);
 		t1 = now_ns();
 		break;
 	case K_ONFAULT:
 		t0 = now_ns();
-		err = path_lock(p, MCL_CURRENT | MCL_ONFAULT);
+		err = path_lock(p, MCL_CURRENT | MCL_ONFAULT, 0);
 		t1 = now_ns();
 		break;
 	case K_FUTURE:
 		t0 = now_ns();
-		err = path_lock(p, MCL_FUTURE);
+		err = path_lock(p, MCL_FUTURE, 0);
 		if (!err) {
 			mem = mmap(NULL, c->size, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -575,6 +651,54 @@ static struct bcase *add_case(enum kind kind, enum state st, enum thp thp,
 	return c;
 }
 
+/* A parallel row: populate-fresh with @workers workers on path B. */
+static void add_workers_case(enum thp thp, unsigned long size,
+			     unsigned int workers)
+{
+	struct bcase *c = add_case(K_POPULATE, ST_FRESH, thp, size, 0);
+	size_t len = strlen(c->name);
+
+	c->workers = workers;
+	if (workers == MLOCKDEV_WORKERS_AUTO)
+		snprintf(c->name + len, sizeof(c->name) - len, "-wauto");
+	else
+		snprintf(c->name + len, sizeof(c->name) - len, "-w%u", workers);
+	/*
+	 * Where the parallel path is on it must not cost more than the
+	 * system call; with two or more workers on 1 GiB it must halve it
+	 * (0.55 at 2 vCPUs).
+	 */
+	c->target = size >= 1024 * MIB && workers != 1 ? 0.55 : 1.0;
+}
+
+/*
+ * Fresh memory with 1, 2 and the module's choice of workers: the sizes
+ * of the serial rows from 256 MiB up (1 GiB is the goal's row, 0.55 at 2
+ * vCPUs), and 4 GiB when the guest has the memory for it.
+ */
+static void add_parallel_cases(const unsigned long *sizes, size_t nsizes)
+{
+	static const unsigned int workers[] = { 1, 2, MLOCKDEV_WORKERS_AUTO };
+	unsigned long mib[4];
+	size_t i, j, n = 0;
+	int thp;
+
+	for (i = 0; i < nsizes; i++)
+		if (opt.smoke || opt.size_mib || sizes[i] >= 256)
+			mib[n++] = sizes[i];
+	if (!opt.smoke && !opt.size_mib &&
+	    meminfo_kb("MemAvailable:") > 5L * 1024 * 1024)
+		mib[n++] = 4096;
+	for (thp = THP_NEVER; thp <= THP_ALWAYS; thp++)
+		for (i = 0; i < n; i++)
+			for (j = 0; j < ARRAY_SIZE(workers); j++) {
+				/* The smoke run: one row per THP mode. */
+				if (opt.smoke && workers[j] != 2)
+					continue;
+				add_workers_case(thp, mib[i] * MIB, workers[j]);
+			}
+}
+
 static void build_cases(void)
 {
 	static const unsigned long full_sizes[] = { 64, 256, 1024 };
@@ -598,6 +722,7 @@ static void build_cases(void)
 		for (thp = THP_NEVER; thp <= THP_ALWAYS; thp++)
 			for (i = 0; i < nsizes; i++)
 				add_case(K_POPULATE, st, thp, sizes[i] * MIB, 0);
+	add_parallel_cases(sizes, nsizes);
 	for (i = 0; i < nvmas; i++)
 		add_case(K_MANYVMA, ST_FRESH, THP_NEVER, 0, vmas[i]);
 	add_case(K_ONFAULT, ST_FRESH, THP_NEVER, mid, 0);

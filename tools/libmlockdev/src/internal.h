@@ -25,6 +25,14 @@ enum mlockdev__stage {
 int mlockdev__lockall(int flags, enum mlockdev__stage *stage);
 int mlockdev__unlockall(enum mlockdev__stage *stage);
 
+/* mlockdev_lockall_ex() and mlockdev_unlockall_ex(), with *stage. */
+int mlockdev__lockall_ex(int flags, const struct mlockdev_options *opts,
+			 struct mlockdev_report *report,
+			 enum mlockdev__stage *stage);
+int mlockdev__unlockall_ex(const struct mlockdev_options *opts,
+			   struct mlockdev_report *report,
+			   enum mlockdev__stage *stage);
+
 /*
  * Open the device now, unless it is open already: the preload shim's
  * constructor, so that a program that drops privileges later keeps a

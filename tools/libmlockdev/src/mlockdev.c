@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libmlockdev core: a lazily opened descriptor of /dev/mlockdev and the
- * ioctls behind mlockdev_lockall(), mlockdev_unlockall() and
+ * ioctls behind mlockdev_lockall(), mlockdev_unlockall(), their extensible
+ * forms mlockdev_lockall_ex() and mlockdev_unlockall_ex(), and
  * mlockdev_query().  The preload shim opens it early instead
  * (mlockdev__open(), from its constructor) and needs to know whether a
  * call failed opening the device or in the device (mlockdev__lockall()).
@@ -202,6 +203,91 @@ int mlockdev__unlockall(enum mlockdev__stage *stage)
 	return 0;
 }
 
+/* Are the library's own reserved fields of *opts zero? */
+static int options_valid(const struct mlockdev_options *opts)
+{
+	size_t i;
+
+	for (i = 0; opts && i < sizeof(opts->reserved) / sizeof(opts->reserved[0]);
+	     i++)
+		if (opts->reserved[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * LOCK_ALL_EX and UNLOCK_ALL_EX.  The struct is passed with the size this
+ * library was built with; the module copies back the report on success
+ * and after any error once it accepted the arguments, and leaves it as
+ * passed (zero) otherwise.  *report gets it either way.
+ */
+int mlockdev__lockall_ex(int flags, const struct mlockdev_options *opts,
+			 struct mlockdev_report *report,
+			 enum mlockdev__stage *stage)
+{
+	struct mlockdev_lockall_ex arg;
+	enum mlockdev__stage where;
+	int saved = errno, ret;
+
+	if (!stage)
+		stage = &where;
+	if (!options_valid(opts)) {
+		if (report)
+			memset(report, 0, sizeof(*report));
+		*stage = MLOCKDEV__STAGE_NONE;
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.flags = (__u32)flags;	/* unchanged, as for LOCK_ALL */
+	if (opts) {
+		arg.mode_flags = opts->mode;
+		arg.pidfd = opts->pidfd;
+		arg.workers = opts->workers;
+	}
+	ret = device_ioctl(MLOCKDEV_IOC_LOCK_ALL_EX, &arg, stage);
+	if (report)
+		memcpy(report, &arg.report, sizeof(*report));
+	if (ret)
+		return -1;
+	errno = saved;
+	return 0;
+}
+
+int mlockdev__unlockall_ex(const struct mlockdev_options *opts,
+			   struct mlockdev_report *report,
+			   enum mlockdev__stage *stage)
+{
+	struct mlockdev_unlockall_ex arg;
+	enum mlockdev__stage where;
+	int saved = errno, ret;
+
+	if (!stage)
+		stage = &where;
+	/* An unlock faults nothing in: there is no field for workers. */
+	if (!options_valid(opts) || (opts && opts->workers)) {
+		if (report)
+			memset(report, 0, sizeof(*report));
+		*stage = MLOCKDEV__STAGE_NONE;
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	if (opts) {
+		arg.mode_flags = opts->mode;
+		arg.pidfd = opts->pidfd;
+	}
+	ret = device_ioctl(MLOCKDEV_IOC_UNLOCK_ALL_EX, &arg, stage);
+	if (report)
+		memcpy(report, &arg.report, sizeof(*report));
+	if (ret)
+		return -1;
+	errno = saved;
+	return 0;
+}
+
 /*
  * The library's own API passes every errno on, EACCES included: a
  * program that calls mlockdev_lockall() asked for the device, and is not
@@ -216,6 +302,19 @@ MLOCKDEV_PUBLIC int mlockdev_lockall(int flags)
 MLOCKDEV_PUBLIC int mlockdev_unlockall(void)
 {
 	return mlockdev__unlockall(NULL);
+}
+
+MLOCKDEV_PUBLIC int mlockdev_lockall_ex(int flags,
+					const struct mlockdev_options *opts,
+					struct mlockdev_report *report)
+{
+	return mlockdev__lockall_ex(flags, opts, report, NULL);
+}
+
+MLOCKDEV_PUBLIC int mlockdev_unlockall_ex(const struct mlockdev_options *opts,
+					  struct mlockdev_report *report)
+{
+	return mlockdev__unlockall_ex(opts, report, NULL);
 }
 
 MLOCKDEV_PUBLIC int mlockdev_query(struct mlockdev_info *info)
@@ -240,6 +339,17 @@ MLOCKDEV_PUBLIC int mlockdev_query(struct mlockdev_info *info)
 	info->kernel_release[sizeof(info->kernel_release) - 1] = '\0';
 	errno = saved;
 	return 0;
+}
+
+MLOCKDEV_PUBLIC int mlockdev_supports(uint64_t features)
+{
+	struct mlockdev_info info;
+	int saved = errno;
+
+	if (mlockdev_query(&info))
+		return -1;
+	errno = saved;
+	return (info.features & features) == features;
 }
 
 MLOCKDEV_PUBLIC int mlockdev_flags_from_string(const char *spec, int *flags)

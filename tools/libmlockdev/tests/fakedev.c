@@ -25,8 +25,29 @@
  *			with this errno (a seccomp filter's answer);
  *			unset or empty: succeed
  *   FAKEDEV_VERSION_ERRNO	same for VERSION
- *   FAKEDEV_FEATURES	features VERSION reports (default 0xf)
+ *   FAKEDEV_FEATURES	features VERSION reports (default 0x3ff, all of ABI
+ *			1.1); without MLOCKDEV_FEAT_LOCK_ALL_EX (bit 4) the
+ *			extensible requests fail with ENOTTY, as from an
+ *			ABI 1.0 module
+ *   FAKEDEV_ABI_MINOR	the minor version VERSION reports (default the
+ *			header's)
  *   FAKEDEV_OPEN_DELAY_MS	sleep this long inside open() (race tests)
+ *
+ * The extensible requests (LOCK_ALL_EX, UNLOCK_ALL_EX) follow the module's
+ * rules (kernel/core.c, kernel/abi.c): the struct's size field at least
+ * the first size (EINVAL), at most a page (E2BIG), bytes past the size
+ * the fake knows zero (E2BIG); unknown mode bits, a pidfd without
+ * MLOCKDEV_LOCK_PIDFD, non-zero reserved fields, and for UNLOCK_ALL_EX
+ * non-zero flags or STRICT: EINVAL; with MLOCKDEV_LOCK_PIDFD a descriptor
+ * that is not a pidfd: EBADF (the target's PID is logged).  Then:
+ *   FAKEDEV_EX_EARLY_ERRNO	fail with this errno before the arguments are
+ *			accepted: the report is not written back (as for
+ *			the module's EPERM, ESRCH, EINVAL of a pidfd call)
+ *   FAKEDEV_ERRNO	fail with this errno after filling the report
+ *   FAKEDEV_REPORT	"name=value,...": report fields that differ from
+ *			the fake's default figures (fake_report())
+ * On success and after FAKEDEV_ERRNO the report is written back, up to
+ * the caller's size.
  *
  * Successful calls deliberately leave errno set to EBADMSG, as libc
  * functions are allowed to: the library must restore its caller's errno.
@@ -37,6 +58,9 @@
  *   syscall pid=P nr=mlockall flags=0xF ret=0|-ERRNAME
  *   syscall pid=P nr=munlockall ret=0|-ERRNAME
  *   ioctl pid=P fd=N req=NAME nr=0xR size=S flags=0xF reserved0=X reserved=A,B,C ret=0|-ERRNAME
+ *   ioctl pid=P fd=N req=LOCK_ALL_EX nr=0xR size=S usize=U flags=0xF mode=0xM pidfd=D target=T workers=W reserved=0|1 ret=...
+ *	(target: the pidfd's PID, or 0; reserved: 1 if any input reserved
+ *	field was not zero; UNLOCK_ALL_EX the same, workers its reserved0)
  *   version pid=P fd=N req=VERSION nr=0xR size=S in_nonzero=0|1 ret=...
  */
 #define _GNU_SOURCE
@@ -114,6 +138,7 @@ static int errno_from_env(const char *name)
 		{ "ENOMEM", ENOMEM }, { "EFAULT", EFAULT }, { "ENOTTY", ENOTTY },
 		{ "EAGAIN", EAGAIN }, { "EBADF", EBADF }, { "EIO", EIO },
 		{ "EACCES", EACCES }, { "EMFILE", EMFILE }, { "ENOENT", ENOENT },
+		{ "ESRCH", ESRCH }, { "E2BIG", E2BIG }, { "ENODEV", ENODEV },
 	};
 	const char *v = getenv(name);
 	size_t i;
@@ -234,6 +259,153 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	return fake_open(dirfd, path, flags, mode, 3);
 }
 
+static __u64 fake_features(void)
+{
+	const char *f = getenv("FAKEDEV_FEATURES");
+
+	return f && *f ? strtoull(f, NULL, 0) : 0x3ff;
+}
+
+/*
+ * The report every accepted call gets, before FAKEDEV_REPORT: a lock that
+ * locked 12 VMAs' worth, an unlock that undid it.
+ */
+static void fake_report(struct mlockdev_report *r, int lock)
+{
+	static const struct { const char *name; size_t off; } fields[] = {
+#define F(x) { #x, offsetof(struct mlockdev_report, x) }
+		F(vmas_seen), F(vmas_changed), F(vmas_skipped_special),
+		F(vmas_skipped_droppable), F(vmas_skipped_dax),
+		F(vmas_skipped_hugetlb), F(vmas_skipped_secretmem),
+		F(pages_marked), F(pages_unmarked), F(pages_populated),
+		F(populate_errors), F(populate_first_addr),
+		F(locked_vm_before), F(locked_vm_after), F(lock_pass_ns),
+		F(page_pass_ns), F(populate_ns), F(failed_vma_start),
+		F(failed_vma_end), F(workers_used),
+#undef F
+	};
+	const char *spec = getenv("FAKEDEV_REPORT");
+	char buf[1024], *item, *save = NULL, *eq;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->vmas_seen = 12;
+	r->vmas_skipped_special = 2;
+	r->lock_pass_ns = 412345;
+	if (lock) {
+		r->vmas_changed = 10;
+		r->pages_marked = 100;
+		r->pages_populated = 2048;
+		r->locked_vm_after = 2148;
+		r->page_pass_ns = 51000;
+		r->populate_ns = 3220000;
+		r->workers_used = 1;
+	} else {
+		r->vmas_changed = 10;
+		r->pages_unmarked = 2148;
+		r->locked_vm_before = 2148;
+		r->page_pass_ns = 98000;
+	}
+	if (!spec || !*spec)
+		return;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		eq = strchr(item, '=');
+		if (!eq)
+			continue;
+		*eq++ = '\0';
+		if (!strcmp(item, "populate_first_errno")) {
+			r->populate_first_errno = atoi(eq);
+			continue;
+		}
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (!strcmp(item, fields[i].name))
+				*(__u64 *)((char *)r + fields[i].off) =
+					strtoull(eq, NULL, 0);
+	}
+}
+
+/* The PID a pidfd refers to (its fdinfo's "Pid:"), or -1 if not a pidfd. */
+static int pidfd_target(int pidfd)
+{
+	char path[64], line[256];
+	FILE *f;
+	int pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Pid:", 4))
+			pid = atoi(line + 4);
+	fclose(f);
+	return pid;
+}
+
+/* LOCK_ALL_EX and UNLOCK_ALL_EX, as the module copies and checks them. */
+static int fake_ex(int fd, unsigned long req, void *arg)
+{
+	const int lock = req == MLOCKDEV_IOC_LOCK_ALL_EX;
+	const char *name = lock ? "LOCK_ALL_EX" : "UNLOCK_ALL_EX";
+	/* Both structs have the same layout; unlock's workers is reserved0. */
+	struct mlockdev_lockall_ex k;
+	unsigned char *u = arg;
+	__u64 known = lock ? 7 : MLOCKDEV_LOCK_OPENBSD | MLOCKDEV_LOCK_PIDFD;
+	__u32 usize;
+	int err = 0, target = 0, nz_reserved;
+	size_t i, copy;
+
+	memcpy(&usize, arg, sizeof(usize));
+	if (usize < MLOCKDEV_LOCKALL_EX_SIZE_VER0)
+		err = EINVAL;
+	else if (usize > 4096)
+		err = E2BIG;
+	for (i = sizeof(k); !err && i < usize; i++)
+		if (u[i])
+			err = E2BIG;
+	if (err) {
+		fake_log("ioctl pid=%d fd=%d req=%s nr=0x%lx size=%u usize=%u "
+			 "ret=-%s", (int)getpid(), fd, name, req,
+			 (unsigned)_IOC_SIZE(req), usize, errname(err));
+		errno = err;
+		return -1;
+	}
+	copy = usize < sizeof(k) ? usize : sizeof(k);
+	memset(&k, 0, sizeof(k));
+	memcpy(&k, arg, copy);
+
+	nz_reserved = k.reserved[0] || k.reserved[1] || (!lock && k.workers);
+	if ((k.mode_flags & ~known) || nz_reserved || (!lock && k.flags) ||
+	    (!(k.mode_flags & MLOCKDEV_LOCK_PIDFD) && k.pidfd))
+		err = EINVAL;
+	if (!err && (k.mode_flags & MLOCKDEV_LOCK_PIDFD)) {
+		target = pidfd_target(k.pidfd);
+		if (target < 0)
+			err = EBADF;
+	}
+	if (!err)
+		err = errno_from_env("FAKEDEV_EX_EARLY_ERRNO");
+	if (!err) {
+		fake_report(&k.report, lock);
+		err = errno_from_env("FAKEDEV_ERRNO");
+		memcpy(arg, &k, copy);	/* the report goes back */
+	}
+	fake_log("ioctl pid=%d fd=%d req=%s nr=0x%lx size=%u usize=%u "
+		 "flags=0x%x mode=0x%llx pidfd=%d target=%d workers=%u "
+		 "reserved=%d ret=%s%s", (int)getpid(), fd, name, req,
+		 (unsigned)_IOC_SIZE(req), usize, k.flags,
+		 (unsigned long long)k.mode_flags, k.pidfd, target, k.workers,
+		 nz_reserved, err ? "-" : "", err ? errname(err) : "0");
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	errno = EBADMSG;
+	return 0;
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
 	struct mlockdev_lockall *la;
@@ -272,13 +444,23 @@ int ioctl(int fd, unsigned long req, ...)
 		}
 		memset(ver, 0, sizeof(*ver));
 		ver->abi_major = MLOCKDEV_ABI_MAJOR;
-		ver->abi_minor = MLOCKDEV_ABI_MINOR;
-		ver->features = getenv("FAKEDEV_FEATURES") ?
-			strtoull(getenv("FAKEDEV_FEATURES"), NULL, 0) : 0xf;
+		ver->abi_minor = getenv("FAKEDEV_ABI_MINOR") ?
+			(__u32)atoi(getenv("FAKEDEV_ABI_MINOR")) :
+			MLOCKDEV_ABI_MINOR;
+		ver->features = fake_features();
 		snprintf(ver->kernel_release, sizeof(ver->kernel_release),
 			 "%s", "6.12.0-fake");
 		errno = EBADMSG;
 		return 0;
+	}
+	if (req == MLOCKDEV_IOC_LOCK_ALL_EX || req == MLOCKDEV_IOC_UNLOCK_ALL_EX) {
+		if (!(fake_features() & MLOCKDEV_FEAT_LOCK_ALL_EX)) {
+			fake_log("ioctl pid=%d fd=%d req=UNKNOWN nr=0x%lx ret=-ENOTTY",
+				 (int)getpid(), fd, req);
+			errno = ENOTTY;
+			return -1;
+		}
+		return fake_ex(fd, req, arg);
 	}
 	if (req == MLOCKDEV_IOC_LOCK_ALL)
 		name = "LOCK_ALL";

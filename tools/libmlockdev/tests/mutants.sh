@@ -94,6 +94,14 @@ mutant shim-lock-env-no-fallback "$P" "		if (!declined(err, stage)) {" "		if (1)
 mutant lib-falls-back "$S" "	return mlockdev__lockall(flags, NULL);" "	int r = mlockdev__lockall(flags, NULL); if (r && errno == EACCES) r = (int)syscall(151, flags); return r;" lib 'lib-errno*'
 mutant parse-allows-onfault "$S" "	if (!(f & (MCL_CURRENT | MCL_FUTURE)))
 		goto bad;" "" lib 'lib-parse*'
+mutant ex-reserved-unchecked "$S" "		if (opts->reserved[i])
+			return 0;" "		(void)0;" lib 'lib-ex-invalid*'
+mutant ex-report-lost-on-error "$S" "	ret = device_ioctl(MLOCKDEV_IOC_LOCK_ALL_EX, &arg, stage);
+	if (report)" "	ret = device_ioctl(MLOCKDEV_IOC_LOCK_ALL_EX, &arg, stage);
+	if (report && !ret)" lib 'lib-ex-errors*'
+mutant shim-unlock-strict "$P" "		.mode = ex_opts.mode & MLOCKDEV_LOCK_OPENBSD," "		.mode = ex_opts.mode," lib 'shim-mode*'
+mutant shim-report-no-reopen "$P" "	if (report_path && !report_still_ours(fd)) {" "	if (report_path && 0 && !report_still_ours(fd)) {" lib 'shim-report-file'
+mutant shim-ex-no-feature-check "$P" "	if ((info.features & need) != need) {" "	if (0) {" lib 'shim-ex-needs*'
 K=tools/mlockdevctl/kmoderr.c
 mutant no-mismatch-check "$K" "	if ((err == ENOEXEC || err == EINVAL || err == ENOENT) &&
 	    kmoderr_release_mismatch(ctx))" "	if (0)" ctl '*'
@@ -125,6 +133,11 @@ mutant fail-cached "$S" "	fd = open(mlockdev_device_path()" "	static int tried; 
 	fd = open(mlockdev_device_path()" lib 'lib-nodev*'
 mutant shim-debug-always tools/libmlockdev/src/preload.c "shim_debug = dbg && *dbg && strcmp(dbg, \"0\") != 0;" "shim_debug = 1; (void)dbg;" lib 'shim-debug'
 mutant wrap-to-real tools/libmlockdev/src/wrap.c "	return mlockdev_lockall(flags);" "	extern long syscall(long, ...); return (int)syscall(151, flags);" lib 'wrap-static'
+mutant run-keeps-report-env "$C" "	    set_or_unset(\"MLOCKDEV_REPORT\", report) ||" "	    (report && setenv(\"MLOCKDEV_REPORT\", report, 1)) ||" ctl 'run-strict*'
+mutant lock-without-pidfd-mode "$C" "	opts.mode = MLOCKDEV_LOCK_PIDFD |" "	opts.mode = 0 |" ctl 'lock-*'
+# Not here: dropping the ptrace check of lock's EPERM message; the test
+# that catches it (lock-as-nobody-eperm-ptrace) runs mlockdevctl as nobody,
+# who cannot reach the scratch tree (mktemp -d is 0700) and skips.
 mutant cli-shim-not-found tools/mlockdevctl/mlockdevctl.c "		\"../lib/mlockdev/\" SHIM_NAME,		/* PREFIX/bin -> PREFIX/lib */" "" ctl 'install'
 
 [ "$survivors" -eq 0 ]

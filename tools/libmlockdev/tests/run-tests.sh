@@ -87,6 +87,12 @@ t_fork_race() { FAKEDEV_OPEN_DELAY_MS=300 lib_case "$T/test_lib" fork-race; }
 t_exec()      { lib_case "$T/test_lib" exec; }
 t_reopen()    { lib_case "$T/test_lib" reopen; }
 t_parse()     { lib_case "$T/test_lib" parse; }
+t_ex_success()    { lib_case "$T/test_lib" ex-success; }
+t_ex_invalid()    { lib_case "$T/test_lib" ex-invalid; }
+t_ex_errors()     { lib_case "$T/test_lib" ex-errors; }
+t_ex_pidfd()      { lib_case "$T/test_lib" ex-pidfd; }
+t_ex_old_module() { FAKEDEV_FEATURES=0xf FAKEDEV_ABI_MINOR=0 lib_case "$T/test_lib" ex-old-module; }
+t_report_format() { lib_case "$T/test_lib" report-format; }
 t_nodev() {
 	rm -f "$DEV"
 	lib_case "$T/test_lib" nodev
@@ -102,7 +108,7 @@ defined_syms() {
 	nm -D --defined-only "$1" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' '
 }
 t_exports() {
-	want="__wrap_mlockall@@MLOCKDEV_1 __wrap_munlockall@@MLOCKDEV_1 mlockdev_device_path@@MLOCKDEV_1 mlockdev_flags_from_string@@MLOCKDEV_1 mlockdev_lockall@@MLOCKDEV_1 mlockdev_query@@MLOCKDEV_1 mlockdev_unlockall@@MLOCKDEV_1 "
+	want="__wrap_mlockall@@MLOCKDEV_1 __wrap_munlockall@@MLOCKDEV_1 mlockdev_device_path@@MLOCKDEV_1 mlockdev_flags_from_string@@MLOCKDEV_1 mlockdev_lockall@@MLOCKDEV_1 mlockdev_lockall_ex@@MLOCKDEV_1.1 mlockdev_query@@MLOCKDEV_1 mlockdev_report_format@@MLOCKDEV_1.1 mlockdev_supports@@MLOCKDEV_1.1 mlockdev_unlockall@@MLOCKDEV_1 mlockdev_unlockall_ex@@MLOCKDEV_1.1 "
 	got=$(defined_syms "$O/libmlockdev.so")
 	[ "$got" = "$want" ] || fail "libmlockdev.so exports: $got" || return 1
 	soname=$(readelf -d "$O/libmlockdev.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
@@ -336,6 +342,208 @@ t_shim_debug() {
 	fi
 }
 
+# --- the shim's extensible calls: MLOCKDEV_REPORT, _MODE, _WORKERS ----------
+
+# The report text of the fake's default figures (fakedev.c, fake_report()),
+# after the header line.  4 kB pages.
+lock_report() {
+	printf '%s\n' \
+		'  VMAs: 12 seen, 10 changed, 2 skipped (special 2)' \
+		'  pages: 100 marked, 0 unmarked, 2048 populated' \
+		'  populate errors: none' \
+		'  VmLck: 0 kB before, 8592 kB after (locked_vm 0 -> 2148 pages)' \
+		'  time: lock pass 0.412 ms (page pass 0.051 ms), populate 3.220 ms' \
+		'  workers: 1 (the calling thread)'
+}
+unlock_report() {
+	printf '%s\n' \
+		'  VMAs: 12 seen, 10 changed, 2 skipped (special 2)' \
+		'  pages: 0 marked, 2148 unmarked, 0 populated' \
+		'  populate errors: none' \
+		'  VmLck: 8592 kB before, 0 kB after (locked_vm 2148 -> 0 pages)' \
+		'  time: lock pass 0.412 ms (page pass 0.098 ms), populate 0.000 ms' \
+		'  workers: 0 (nothing faulted in)'
+}
+
+need_4k() {
+	[ "$(getconf PAGESIZE)" = 4096 ] || { skip_reason="the expected reports assume 4 kB pages"; return 77; }
+}
+
+# MLOCKDEV_REPORT=stderr: LOCK_ALL_EX/UNLOCK_ALL_EX with mode 0 instead of
+# LOCK_ALL/UNLOCK_ALL, one report per call on stderr, the program's
+# results and errno as before.
+t_shim_report_stderr() {
+	need_4k || return 77
+	MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "lock: $(cat "$WORK/out")" || return 1
+	grep -qx 'munlockall() = 0 errno=SENTINEL' "$WORK/out" || fail "unlock: $(cat "$WORK/out")" || return 1
+	pid=$(sed -n 's/^main pid=//p' "$LOG")
+	{
+		echo "mlockdev-report[$pid] test_prog: mlockall(MCL_CURRENT|MCL_FUTURE) = 0"
+		lock_report
+		echo "mlockdev-report[$pid] test_prog: munlockall() = 0"
+		unlock_report
+	} > "$WORK/want"
+	diff -u "$WORK/want" "$WORK/err" || fail "stderr differs" || return 1
+	[ "$(loglines "^ioctl pid=$pid .*req=LOCK_ALL_EX .* usize=288 flags=0x3 mode=0x0 pidfd=0 target=0 workers=0 reserved=0 ret=0")" = 1 ] || fail "no LOCK_ALL_EX" || return 1
+	[ "$(loglines "^ioctl pid=$pid .*req=UNLOCK_ALL_EX .* flags=0x0 mode=0x0 pidfd=0 .*ret=0")" = 1 ] || fail "no UNLOCK_ALL_EX" || return 1
+	[ "$(loglines 'req=LOCK_ALL \|req=UNLOCK_ALL ')" = 0 ] || fail "plain requests made" || return 1
+	# Flag names: unknown bits in hex, 0 as 0 (the module says EINVAL).
+	fresh
+	FAKEDEV_REPORT=vmas_seen=0 FAKEDEV_ERRNO=EINVAL MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 0 lock 0x15 > "$WORK/out" 2> "$WORK/err"
+	grep -q ': mlockall(0) = -1 EINVAL (Invalid argument)$' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	grep -q ': mlockall(MCL_CURRENT|MCL_ONFAULT|0x10) = -1 EINVAL (Invalid argument)$' "$WORK/err" || fail "$(cat "$WORK/err")"
+}
+
+# MLOCKDEV_REPORT=FILE: appended there, nothing on stderr; the file is
+# opened before main() and again if the program closes it.
+t_shim_report_file() {
+	need_4k || return 77
+	rep=$WORK/report.txt
+	echo "earlier line" > "$rep"
+	MLOCKDEV_REPORT=$rep with_shim "$T/test_prog" lock 1 closefds unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	[ -s "$WORK/err" ] && { fail "stderr: $(cat "$WORK/err")"; return 1; }
+	pid=$(sed -n 's/^main pid=//p' "$LOG")
+	{
+		echo "earlier line"
+		echo "mlockdev-report[$pid] test_prog: mlockall(MCL_CURRENT) = 0"
+		lock_report
+		echo "mlockdev-report[$pid] test_prog: munlockall() = 0"
+		unlock_report
+	} > "$WORK/want"
+	diff -u "$WORK/want" "$rep" || fail "report file differs" || return 1
+	# A new file is the user's only.
+	rm -f "$rep"
+	MLOCKDEV_REPORT=$rep with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err" || return 1
+	[ "$(stat -c %a "$rep")" = 600 ] || fail "mode $(stat -c %a "$rep")" || return 1
+	# Cannot be opened: the program does not run.
+	fresh
+	MLOCKDEV_REPORT=$WORK/no/such/dir/report with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	[ $rc -eq 125 ] || fail "exit $rc, want 125" || return 1
+	grep -q "MLOCKDEV_REPORT=$WORK/no/such/dir/report: cannot open it for appending: No such file or directory" "$WORK/err" || fail "stderr: $(cat "$WORK/err")" || return 1
+	[ "$(loglines '^main ')" = 0 ] || fail "main() ran"
+}
+
+# MLOCKDEV_MODE and MLOCKDEV_WORKERS reach the module; STRICT and workers
+# only on locks.  Without MLOCKDEV_REPORT, no report.
+t_shim_mode_workers() {
+	for c in strict:0x1:0x0:'[strict]' openbsd:0x2:0x2:'[openbsd]' \
+	    strict,openbsd:0x3:0x2:'[strict, openbsd]' openbsd,strict:0x3:0x2:'[strict, openbsd]'; do
+		IFS=: read -r spec lmode umode tag <<-EOF2
+		$c
+		EOF2
+		fresh
+		MLOCKDEV_MODE=$spec with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || fail "$spec: exit $?" || return 1
+		[ -s "$WORK/err" ] && { fail "$spec: stderr without MLOCKDEV_REPORT: $(cat "$WORK/err")"; return 1; }
+		[ "$(loglines "req=LOCK_ALL_EX .* mode=$lmode .*ret=0")" = 1 ] || fail "$spec: lock mode, want $lmode" || return 1
+		[ "$(loglines "req=UNLOCK_ALL_EX .* mode=$umode .*ret=0")" = 1 ] || fail "$spec: unlock mode, want $umode" || return 1
+		fresh
+		MLOCKDEV_MODE=$spec MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+		grep -qF ": mlockall(MCL_CURRENT|MCL_FUTURE) $tag = 0" "$WORK/err" || fail "$spec: header: $(head -n 1 "$WORK/err")" || return 1
+		case $spec in
+		*openbsd*) grep -q ': munlockall() \[openbsd\] = 0$' "$WORK/err" ;;
+		*) grep -q ': munlockall() = 0$' "$WORK/err" ;;
+		esac || fail "$spec: unlock header: $(grep munlockall "$WORK/err")" || return 1
+	done
+	for c in 2:2:'[workers 2]' auto:4294967295:'[workers auto]' 0:0:''; do
+		IFS=: read -r spec nworkers tag <<-EOF2
+		$c
+		EOF2
+		fresh
+		MLOCKDEV_WORKERS=$spec MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 1 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+		[ "$(loglines "req=LOCK_ALL_EX .* workers=$nworkers reserved=0 ret=0")" = 1 ] || fail "workers $spec" || return 1
+		[ "$(loglines "req=UNLOCK_ALL_EX .* workers=0 reserved=0 ret=0")" = 1 ] || fail "workers $spec: unlock" || return 1
+		grep -qF ": mlockall(MCL_CURRENT)${tag:+ $tag} = 0" "$WORK/err" || fail "workers $spec: $(head -n 1 "$WORK/err")" || return 1
+	done
+	# Empty values are no values: the plain calls.
+	fresh
+	MLOCKDEV_MODE='' MLOCKDEV_WORKERS='' MLOCKDEV_REPORT='' with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err" || return 1
+	[ "$(loglines 'req=LOCK_ALL ')" = 1 ] || fail "empty values: no LOCK_ALL" || return 1
+	[ "$(loglines 'req=LOCK_ALL_EX')" = 0 ] || fail "empty values: LOCK_ALL_EX"
+}
+
+t_shim_mode_invalid() {
+	for v in MLOCKDEV_MODE=bogus 'MLOCKDEV_MODE=strict,' MLOCKDEV_MODE=STRICT \
+	    MLOCKDEV_MODE=linux MLOCKDEV_MODE=,openbsd MLOCKDEV_WORKERS=-1 \
+	    MLOCKDEV_WORKERS=x MLOCKDEV_WORKERS=4294967295 MLOCKDEV_WORKERS=2x \
+	    MLOCKDEV_WORKERS=' 2'; do
+		fresh
+		env "$v" LD_PRELOAD="$SHIM:$FAKE" MLOCKDEV_DEVICE="$DEV" FAKEDEV_PATH="$DEV" FAKEDEV_LOG="$LOG" \
+			"$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err"
+		rc=$?
+		[ $rc -eq 125 ] || fail "$v: exit $rc, want 125" || return 1
+		grep -q "invalid ${v%%=*}='${v#*=}'" "$WORK/err" || fail "$v: stderr: $(cat "$WORK/err")" || return 1
+		[ "$(loglines '^main ')" = 0 ] || fail "$v: main() ran" || return 1
+	done
+}
+
+# A strict call that failed: the program gets the module's error, the
+# report the failed VMA.  A call refused before it started: no figures.
+t_shim_report_failure() {
+	MLOCKDEV_MODE=strict MLOCKDEV_REPORT=stderr FAKEDEV_ERRNO=EFAULT \
+		FAKEDEV_REPORT=failed_vma_start=0x7f0000001000,failed_vma_end=0x7f0000005000,populate_errors=1,populate_first_errno=-14,populate_first_addr=0x7f0000002000,locked_vm_after=0 \
+		with_shim "$T/test_prog" lock 3 > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -qx 'mlockall(0x3) = -1 errno=EFAULT' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	grep -q ': mlockall(MCL_CURRENT|MCL_FUTURE) \[strict\] = -1 EFAULT (Bad address)$' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	grep -qx '  populate errors: 1, the first EFAULT (Bad address) at 0x7f0000002000' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	grep -qx '  failed VMA: 0x7f0000001000-0x7f0000005000 could not be made resident; the call was undone' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	fresh
+	MLOCKDEV_REPORT=stderr FAKEDEV_EX_EARLY_ERRNO=EPERM with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -qx 'mlockall(0x1) = -1 errno=EPERM' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	grep -q ': mlockall(MCL_CURRENT) = -1 EPERM (Operation not permitted)$' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	grep -qx '  no figures: the module refused the call before it looked at the address space' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	[ "$(wc -l < "$WORK/err")" = 2 ] || fail "$(cat "$WORK/err")"
+}
+
+# The device declines the process (EACCES): the system call, as before,
+# and a report that says so.
+t_shim_report_eacces() {
+	FAKEDEV_ERRNO=EACCES MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 3 unlock > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -qx 'mlockall(0x3) = 0 errno=SENTINEL' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	[ "$(loglines '^syscall .*nr=mlockall flags=0x3 ret=0')" = 1 ] || fail "no system call" || return 1
+	[ "$(loglines '^syscall .*nr=munlockall ret=0')" = 1 ] || fail "no system call" || return 1
+	grep -q ': mlockall(MCL_CURRENT|MCL_FUTURE) = 0$' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	grep -q ': munlockall() = 0$' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	[ "$(grep -c '^  no figures: the device declined this process (EACCES: it is under a seccomp filter), so the shim made the system call$' "$WORK/err")" = 2 ] ||
+		fail "$(cat "$WORK/err")" || return 1
+	fresh
+	FAKEDEV_ERRNO=EACCES FAKEDEV_SYSCALL_ERRNO=EPERM MLOCKDEV_MODE=openbsd MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 3 > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -qx 'mlockall(0x3) = -1 errno=EPERM' "$WORK/out" || fail "$(cat "$WORK/out")" || return 1
+	# The system call had no mode: the header does not claim one.
+	grep -q ': mlockall(MCL_CURRENT|MCL_FUTURE) = -1 EPERM (Operation not permitted)$' "$WORK/err" || fail "$(cat "$WORK/err")" || return 1
+	grep -q 'system call, without MLOCKDEV_MODE and MLOCKDEV_WORKERS$' "$WORK/err" || fail "$(cat "$WORK/err")"
+}
+
+# MLOCKDEV_LOCK with a report: the constructor's lock is reported too.
+t_shim_report_lock_env() {
+	MLOCKDEV_LOCK=current,future MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" > "$WORK/out" 2> "$WORK/err" || return 1
+	grep -q '^mlockdev-report\[[0-9]*\] test_prog: mlockall(MCL_CURRENT|MCL_FUTURE) before main(), for MLOCKDEV_LOCK = 0$' "$WORK/err" ||
+		fail "$(cat "$WORK/err")" || return 1
+	lockline=$(grep -n 'req=LOCK_ALL_EX' "$LOG" | head -n 1 | cut -d: -f1)
+	mainline=$(grep -n '^main ' "$LOG" | cut -d: -f1)
+	[ -n "$lockline" ] || fail "no LOCK_ALL_EX" || return 1
+	[ "$lockline" -lt "$mainline" ] || fail "LOCK_ALL_EX after main"
+}
+
+# An ABI 1.0 module cannot honour the variables: say so before main().
+t_shim_ex_old_module() {
+	FAKEDEV_FEATURES=0xf MLOCKDEV_REPORT=stderr with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err"
+	rc=$?
+	[ $rc -eq 125 ] || fail "exit $rc, want 125" || return 1
+	grep -q 'the loaded mlockdev (ABI 1\.[0-9], built for 6.12.0-fake) lacks features 0x30 that MLOCKDEV_REPORT, MLOCKDEV_MODE or MLOCKDEV_WORKERS need (it has 0xf): load a build of ABI 1.1 or later' "$WORK/err" ||
+		fail "stderr: $(cat "$WORK/err")" || return 1
+	[ "$(loglines '^main ')" = 0 ] || fail "main() ran" || return 1
+	# A module with the calls but not strict mode.
+	fresh
+	FAKEDEV_FEATURES=0x3bf MLOCKDEV_MODE=strict with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err"
+	[ $? -eq 125 ] && grep -q 'lacks features 0x40 ' "$WORK/err" || fail "strict: $(cat "$WORK/err")" || return 1
+	# No variables: an ABI 1.0 module is fine, and is not asked.
+	fresh
+	FAKEDEV_FEATURES=0xf with_shim "$T/test_prog" lock 1 > "$WORK/out" 2> "$WORK/err" || return 1
+	[ "$(loglines 'req=VERSION')" = 0 ] || fail "VERSION asked"
+}
+
 # Real, unmodified Debian programs that call mlockall: their calls reach
 # the device through the shim (the in-VM tests check the effect).
 real_prog() {
@@ -364,12 +572,13 @@ t_install() {
 	st=$WORK/stage
 	make -s -C "$SRCDIR" O="$O" install PREFIX=/usr DESTDIR="$st" > "$WORK/out" 2>&1 ||
 		fail "install: $(cat "$WORK/out")" || return 1
-	for f in usr/lib/libmlockdev.so.1.0.0 usr/lib/libmlockdev.so.1 \
+	for f in usr/lib/libmlockdev.so.1.1.0 usr/lib/libmlockdev.so.1 \
 	    usr/lib/libmlockdev.so usr/lib/libmlockdev.a \
 	    usr/lib/mlockdev/libmlockdev-preload.so usr/lib/pkgconfig/mlockdev.pc \
 	    usr/include/mlockdev/mlockdev.h \
 	    usr/include/mlockdev/uapi/linux/mlockdev.h \
-	    usr/share/man/man3/libmlockdev.3 usr/share/man/man3/mlockdev_lockall.3; do
+	    usr/share/man/man3/libmlockdev.3 usr/share/man/man3/mlockdev_lockall.3 \
+	    usr/share/man/man3/mlockdev_lockall_ex.3 usr/share/man/man3/mlockdev_report_format.3; do
 		[ -e "$st/$f" ] || fail "missing $f" || return 1
 	done
 	grep -qx 'libdir=/usr/lib' "$st/usr/lib/pkgconfig/mlockdev.pc" || fail "pc libdir" || return 1
@@ -379,7 +588,10 @@ t_install() {
 	#include <stdio.h>
 	int main(void)
 	{
+		struct mlockdev_options opts = { .mode = MLOCKDEV_LOCK_STRICT };
+		struct mlockdev_report report;
 		struct mlockdev_info info;
+		char text[1024];
 
 		if (mlockdev_query(&info) || mlockdev_lockall(MCL_CURRENT | MCL_FUTURE) ||
 		    mlockdev_unlockall()) {
@@ -387,6 +599,13 @@ t_install() {
 			return 1;
 		}
 		printf("ABI %u.%u\n", info.abi_major, info.abi_minor);
+		if (mlockdev_supports(MLOCKDEV_FEAT_LOCK_ALL_EX | MLOCKDEV_FEAT_STRICT) != 1 ||
+		    mlockdev_lockall_ex(MCL_CURRENT, &opts, &report)) {
+			perror("mlockdev_lockall_ex");
+			return 1;
+		}
+		mlockdev_report_format(&report, text, sizeof(text));
+		fputs(text, stdout);
 		return 0;
 	}
 	EOC
@@ -396,8 +615,10 @@ t_install() {
 	${CC:-cc} -Wall -Wextra -Werror -o "$WORK/user" "$WORK/user.c" $flags ||
 		fail "compile with: $flags" || return 1
 	LD_LIBRARY_PATH=$st/usr/lib with_fake "$WORK/user" > "$WORK/out" || fail "run" || return 1
-	grep -qx 'ABI 1.0' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
-	[ "$(loglines 'req=LOCK_ALL')" = 1 ] || fail "no LOCK_ALL" || return 1
+	grep -qx 'ABI 1.1' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
+	grep -q '^  VMAs: 12 seen, 10 changed, 2 skipped (special 2)$' "$WORK/out" || fail "output: $(cat "$WORK/out")" || return 1
+	[ "$(loglines 'req=LOCK_ALL ')" = 1 ] || fail "no LOCK_ALL" || return 1
+	[ "$(loglines 'req=LOCK_ALL_EX .*mode=0x1 ')" = 1 ] || fail "no LOCK_ALL_EX" || return 1
 	# The documented static recipe: plain mlockall(), --wrap, -static.
 	cat > "$WORK/plain.c" <<-'EOC'
 	#include <stdio.h>
@@ -448,6 +669,12 @@ run_test lib-fork-while-opening t_fork_race
 run_test lib-cloexec-across-exec t_exec
 run_test lib-reopen-closed-or-reused-fd t_reopen
 run_test lib-parse-lock-spec t_parse
+run_test lib-ex-success-options-report t_ex_success
+run_test lib-ex-invalid-options t_ex_invalid
+run_test lib-ex-errors-and-report t_ex_errors
+run_test lib-ex-pidfd t_ex_pidfd
+run_test lib-ex-abi-1.0-module t_ex_old_module
+run_test lib-report-format t_report_format
 run_test exports-and-soname t_exports
 run_test shim-routes-calls t_shim_calls
 run_test shim-control-without-shim t_noshim_control
@@ -464,6 +691,14 @@ run_test shim-lock-env-empty t_shim_lock_env_empty
 run_test shim-lock-env-invalid t_shim_lock_env_bad
 run_test shim-lock-env-lock-fails t_shim_lock_env_fails
 run_test shim-debug t_shim_debug
+run_test shim-report-stderr t_shim_report_stderr
+run_test shim-report-file t_shim_report_file
+run_test shim-mode-and-workers t_shim_mode_workers
+run_test shim-mode-workers-invalid t_shim_mode_invalid
+run_test shim-report-failure t_shim_report_failure
+run_test shim-report-eacces-fallback t_shim_report_eacces
+run_test shim-report-lock-env t_shim_report_lock_env
+run_test shim-ex-needs-abi-1.1 t_shim_ex_old_module
 run_test shim-cyclictest t_cyclictest
 run_test shim-signaltest t_signaltest
 run_test wrap-static t_wrap_static

@@ -77,9 +77,9 @@ static int case_success(void)
 	memset(&info, 0xa5, sizeof(info));
 	r = mlockdev_query(&info);
 	CHECK(r == 0 && errno == SENTINEL, "query: %d errno %d", r, errno);
-	CHECK(info.abi_major == 1 && info.abi_minor == 0, "abi %u.%u",
-	      info.abi_major, info.abi_minor);
-	CHECK(info.features == 0xf, "features 0x%llx",
+	CHECK(info.abi_major == 1 && info.abi_minor == MLOCKDEV_ABI_MINOR,
+	      "abi %u.%u", info.abi_major, info.abi_minor);
+	CHECK(info.features == 0x3ff, "features 0x%llx",
 	      (unsigned long long)info.features);
 	CHECK(!strcmp(info.kernel_release, "6.12.0-fake"), "release '%.72s'",
 	      info.kernel_release);
@@ -432,6 +432,365 @@ static int case_parse(void)
 	return test_failures;
 }
 
+/* Is every byte of the report zero? */
+static int report_is_zero(const struct mlockdev_report *r)
+{
+	static const struct mlockdev_report zero;
+
+	return !memcmp(r, &zero, sizeof(zero));
+}
+
+/* The last LOCK_ALL_EX or UNLOCK_ALL_EX line: the struct as it arrived. */
+static void check_ex_request(const char *name, unsigned long nr,
+			     unsigned flags, unsigned long long mode,
+			     unsigned workers)
+{
+	char req[32];
+	const char *line;
+
+	snprintf(req, sizeof(req), "req=%s ", name);
+	line = log_last(req, NULL);
+	CHECK(*line, "no %s ioctl in the log", name);
+	CHECK(log_field(line, "nr") == nr, "request 0x%llx, want 0x%lx: %s",
+	      log_field(line, "nr"), nr, line);
+	/* The size this library knows, in the command and in the struct. */
+	CHECK(log_field(line, "size") == MLOCKDEV_LOCKALL_EX_SIZE_VER0 &&
+	      log_field(line, "usize") == sizeof(struct mlockdev_lockall_ex),
+	      "size: %s", line);
+	CHECK(log_field(line, "flags") == flags, "flags 0x%llx, want 0x%x: %s",
+	      log_field(line, "flags"), flags, line);
+	CHECK(log_field(line, "mode") == mode, "mode 0x%llx, want 0x%llx: %s",
+	      log_field(line, "mode"), mode, line);
+	CHECK(log_field(line, "workers") == workers, "workers %llu, want %u: %s",
+	      log_field(line, "workers"), workers, line);
+	CHECK(log_field(line, "reserved") == 0, "reserved: %s", line);
+	CHECK(strstr(line, mypid()), "not from this process: %s", line);
+}
+
+static int case_ex_success(void)
+{
+	struct mlockdev_options opts;
+	struct mlockdev_report rep;
+	int r;
+
+	/* No options: LOCK_ALL_EX with mode 0, the report filled in. */
+	errno = SENTINEL;
+	memset(&rep, 0xa5, sizeof(rep));
+	r = mlockdev_lockall_ex(MCL_CURRENT | MCL_FUTURE, NULL, &rep);
+	CHECK(r == 0 && errno == SENTINEL, "lockall_ex: %d errno %d", r, errno);
+	check_ex_request("LOCK_ALL_EX", MLOCKDEV_IOC_LOCK_ALL_EX, 3, 0, 0);
+	CHECK(log_field(log_last("req=LOCK_ALL_EX ", NULL), "pidfd") == 0,
+	      "pidfd");
+	CHECK(rep.vmas_seen == 12 && rep.vmas_changed == 10 &&
+	      rep.locked_vm_after == 2148 && rep.pages_populated == 2048 &&
+	      rep.workers_used == 1 && !rep.reserved[9] && !rep.reserved0,
+	      "report not copied: seen %llu after %llu",
+	      (unsigned long long)rep.vmas_seen,
+	      (unsigned long long)rep.locked_vm_after);
+	CHECK(log_count("open ", NULL) == 1, "%d opens", log_count("open ", NULL));
+
+	errno = SENTINEL;
+	memset(&rep, 0xa5, sizeof(rep));
+	r = mlockdev_unlockall_ex(NULL, &rep);
+	CHECK(r == 0 && errno == SENTINEL, "unlockall_ex: %d errno %d", r, errno);
+	check_ex_request("UNLOCK_ALL_EX", MLOCKDEV_IOC_UNLOCK_ALL_EX, 0, 0, 0);
+	CHECK(rep.pages_unmarked == 2148 && rep.locked_vm_after == 0,
+	      "unlock report: unmarked %llu",
+	      (unsigned long long)rep.pages_unmarked);
+
+	/* The report is optional. */
+	errno = SENTINEL;
+	r = mlockdev_lockall_ex(MCL_CURRENT, NULL, NULL);
+	CHECK(r == 0 && errno == SENTINEL, "no report: %d errno %d", r, errno);
+	r = mlockdev_unlockall_ex(NULL, NULL);
+	CHECK(r == 0 && errno == SENTINEL, "no report: %d errno %d", r, errno);
+
+	/* Options reach the module as given; all zero is no options. */
+	memset(&opts, 0, sizeof(opts));
+	r = mlockdev_lockall_ex(MCL_FUTURE, &opts, &rep);
+	CHECK(r == 0, "zero options: %d %s", r, strerror(errno));
+	check_ex_request("LOCK_ALL_EX", MLOCKDEV_IOC_LOCK_ALL_EX, 2, 0, 0);
+	opts.mode = MLOCKDEV_LOCK_STRICT | MLOCKDEV_LOCK_OPENBSD;
+	opts.workers = 4;
+	r = mlockdev_lockall_ex(MCL_CURRENT, &opts, &rep);
+	CHECK(r == 0, "strict openbsd 4: %d %s", r, strerror(errno));
+	check_ex_request("LOCK_ALL_EX", MLOCKDEV_IOC_LOCK_ALL_EX, 1, 3, 4);
+	opts.mode = 0;
+	opts.workers = MLOCKDEV_WORKERS_AUTO;
+	r = mlockdev_lockall_ex(MCL_CURRENT | MCL_ONFAULT, &opts, &rep);
+	CHECK(r == 0, "auto: %d %s", r, strerror(errno));
+	check_ex_request("LOCK_ALL_EX", MLOCKDEV_IOC_LOCK_ALL_EX, 5, 0,
+			 MLOCKDEV_WORKERS_AUTO);
+	opts.workers = 0;
+	opts.mode = MLOCKDEV_LOCK_OPENBSD;
+	r = mlockdev_unlockall_ex(&opts, &rep);
+	CHECK(r == 0, "unlock openbsd: %d %s", r, strerror(errno));
+	check_ex_request("UNLOCK_ALL_EX", MLOCKDEV_IOC_UNLOCK_ALL_EX, 0,
+			 MLOCKDEV_LOCK_OPENBSD, 0);
+
+	/* flags bit for bit, as for mlockdev_lockall(). */
+	r = mlockdev_lockall_ex(-1, NULL, &rep);
+	CHECK(r == 0, "flags -1: %d", r);
+	check_ex_request("LOCK_ALL_EX", MLOCKDEV_IOC_LOCK_ALL_EX, 0xffffffffu, 0, 0);
+	CHECK(log_count("open ", NULL) == 1, "reopened: %d opens",
+	      log_count("open ", NULL));
+	return test_failures;
+}
+
+static int case_ex_invalid(void)
+{
+	struct mlockdev_options opts;
+	struct mlockdev_report rep;
+	size_t i;
+	int r, before;
+
+	/* The library's own reserved fields: EINVAL, nothing sent. */
+	for (i = 0; i < sizeof(opts.reserved) / sizeof(opts.reserved[0]); i++) {
+		memset(&opts, 0, sizeof(opts));
+		opts.reserved[i] = 1;
+		memset(&rep, 0xa5, sizeof(rep));
+		errno = SENTINEL;
+		r = mlockdev_lockall_ex(MCL_CURRENT, &opts, &rep);
+		CHECK(r == -1 && errno == EINVAL, "reserved[%zu]: %d %d", i, r,
+		      errno);
+		CHECK(report_is_zero(&rep), "report not zeroed");
+		r = mlockdev_unlockall_ex(&opts, &rep);
+		CHECK(r == -1 && errno == EINVAL, "unlock reserved[%zu]: %d %d",
+		      i, r, errno);
+	}
+	/* An unlock has no workers. */
+	memset(&opts, 0, sizeof(opts));
+	opts.workers = 2;
+	errno = SENTINEL;
+	r = mlockdev_unlockall_ex(&opts, &rep);
+	CHECK(r == -1 && errno == EINVAL, "unlock workers: %d %d", r, errno);
+	CHECK(log_count("req=", NULL) == 0, "a request was sent: %s",
+	      log_last("req=", NULL));
+
+	/* What only the module can judge goes to the module. */
+	before = log_count("req=LOCK_ALL_EX ", NULL);
+	memset(&opts, 0, sizeof(opts));
+	opts.mode = 1ULL << 40;
+	memset(&rep, 0xa5, sizeof(rep));
+	r = mlockdev_lockall_ex(MCL_CURRENT, &opts, &rep);
+	CHECK(r == -1 && errno == EINVAL, "unknown mode: %d %d", r, errno);
+	CHECK(log_count("req=LOCK_ALL_EX ", NULL) == before + 1, "not sent");
+	CHECK(report_is_zero(&rep), "report of a refused call not zero");
+	opts.mode = 0;
+	opts.pidfd = 5;
+	r = mlockdev_lockall_ex(MCL_CURRENT, &opts, &rep);
+	CHECK(r == -1 && errno == EINVAL, "pidfd without the mode: %d %d", r,
+	      errno);
+	opts.pidfd = 0;
+	opts.mode = MLOCKDEV_LOCK_STRICT;
+	r = mlockdev_unlockall_ex(&opts, &rep);
+	CHECK(r == -1 && errno == EINVAL, "strict unlock: %d %d", r, errno);
+	return test_failures;
+}
+
+static int case_ex_errors(void)
+{
+	static const char *const late[] = {
+		"EFAULT", "ENOMEM", "EAGAIN", "EINTR", "EPERM", "EINVAL", "EIO",
+	};
+	static const char *const early[] = {
+		"EPERM", "ESRCH", "EINVAL", "EBADF", "EACCES", "EFAULT",
+	};
+	struct mlockdev_report rep;
+	size_t i;
+	int r;
+
+	/* After the module accepted the call: the error and its report. */
+	setenv("FAKEDEV_REPORT", "failed_vma_start=0x7f0000001000,"
+	       "failed_vma_end=0x7f0000005000,populate_errors=1,"
+	       "populate_first_errno=-14,populate_first_addr=0x7f0000002000,"
+	       "locked_vm_after=0", 1);
+	for (i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+		setenv("FAKEDEV_ERRNO", late[i], 1);
+		memset(&rep, 0xa5, sizeof(rep));
+		errno = SENTINEL;
+		r = mlockdev_lockall_ex(MCL_CURRENT, NULL, &rep);
+		CHECK(r == -1 && !strcmp(strerrorname_np(errno), late[i]),
+		      "%s: %d %d", late[i], r, errno);
+		CHECK(rep.failed_vma_start == 0x7f0000001000ULL &&
+		      rep.failed_vma_end == 0x7f0000005000ULL &&
+		      rep.populate_first_errno == -14 && rep.vmas_seen == 12,
+		      "%s: report not returned", late[i]);
+		memset(&rep, 0xa5, sizeof(rep));
+		r = mlockdev_unlockall_ex(NULL, &rep);
+		CHECK(r == -1 && !strcmp(strerrorname_np(errno), late[i]),
+		      "unlock %s: %d %d", late[i], r, errno);
+		CHECK(rep.vmas_seen == 12, "unlock %s: no report", late[i]);
+	}
+	unsetenv("FAKEDEV_ERRNO");
+	/* Before: the error, and a report of zeros whatever was passed in. */
+	for (i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
+		setenv("FAKEDEV_EX_EARLY_ERRNO", early[i], 1);
+		memset(&rep, 0xa5, sizeof(rep));
+		errno = SENTINEL;
+		r = mlockdev_lockall_ex(MCL_CURRENT, NULL, &rep);
+		CHECK(r == -1 && !strcmp(strerrorname_np(errno), early[i]),
+		      "early %s: %d %d", early[i], r, errno);
+		CHECK(report_is_zero(&rep), "early %s: report not zero",
+		      early[i]);
+	}
+	unsetenv("FAKEDEV_EX_EARLY_ERRNO");
+	/* The module's EBADF (a bad pidfd) on our own descriptor: no reopen. */
+	CHECK(log_count("open ", NULL) == 1, "%d opens", log_count("open ", NULL));
+	CHECK(log_count("syscall ", NULL) == 0, "system call made");
+	errno = SENTINEL;
+	r = mlockdev_lockall_ex(MCL_CURRENT, NULL, &rep);
+	CHECK(r == 0 && errno == SENTINEL, "after errors: %d %d", r, errno);
+	return test_failures;
+}
+
+static int case_ex_pidfd(void)
+{
+	struct mlockdev_options opts;
+	struct mlockdev_report rep;
+	char want[32];
+	pid_t pid;
+	int pidfd, r, st;
+
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		kill(pid, SIGKILL);
+		printf("# SKIP pidfd_open: %s\n", strerror(errno));
+		return 0;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.mode = MLOCKDEV_LOCK_PIDFD;
+	opts.pidfd = pidfd;
+	errno = SENTINEL;
+	r = mlockdev_lockall_ex(MCL_CURRENT | MCL_FUTURE, &opts, &rep);
+	CHECK(r == 0 && errno == SENTINEL, "pidfd lock: %d %d", r, errno);
+	check_ex_request("LOCK_ALL_EX", MLOCKDEV_IOC_LOCK_ALL_EX, 3,
+			 MLOCKDEV_LOCK_PIDFD, 0);
+	snprintf(want, sizeof(want), " target=%d ", (int)pid);
+	CHECK(strstr(log_last("req=LOCK_ALL_EX ", NULL), want), "%s, want%s",
+	      log_last("req=LOCK_ALL_EX ", NULL), want);
+	CHECK(log_field(log_last("req=LOCK_ALL_EX ", NULL), "pidfd") ==
+	      (unsigned long long)pidfd, "pidfd not passed");
+	r = mlockdev_unlockall_ex(&opts, &rep);
+	CHECK(r == 0, "pidfd unlock: %d %s", r, strerror(errno));
+	CHECK(strstr(log_last("req=UNLOCK_ALL_EX ", NULL), want), "unlock: %s",
+	      log_last("req=UNLOCK_ALL_EX ", NULL));
+	/* Not a pidfd: the module says EBADF; our descriptor is fine. */
+	opts.pidfd = STDIN_FILENO;
+	r = mlockdev_lockall_ex(MCL_CURRENT, &opts, &rep);
+	CHECK(r == -1 && errno == EBADF, "not a pidfd: %d %s", r,
+	      strerror(errno));
+	CHECK(log_count("open ", NULL) == 1, "%d opens", log_count("open ", NULL));
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	close(pidfd);
+	return test_failures;
+}
+
+/* An ABI 1.0 module (FAKEDEV_FEATURES=0xf in run-tests.sh). */
+static int case_ex_old_module(void)
+{
+	struct mlockdev_report rep;
+	int r;
+
+	errno = SENTINEL;
+	r = mlockdev_supports(MLOCKDEV_FEAT_LOCK_ALL | MLOCKDEV_FEAT_UNLOCK_ALL);
+	CHECK(r == 1 && errno == SENTINEL, "supports LOCK_ALL: %d %d", r, errno);
+	r = mlockdev_supports(MLOCKDEV_FEAT_LOCK_ALL | MLOCKDEV_FEAT_LOCK_ALL_EX);
+	CHECK(r == 0 && errno == SENTINEL, "supports LOCK_ALL_EX: %d %d", r,
+	      errno);
+	CHECK(mlockdev_supports(0) == 1, "supports nothing");
+	memset(&rep, 0xa5, sizeof(rep));
+	r = mlockdev_lockall_ex(MCL_CURRENT, NULL, &rep);
+	CHECK(r == -1 && errno == ENOTTY, "lockall_ex: %d %s", r,
+	      strerror(errno));
+	CHECK(report_is_zero(&rep), "report not zero");
+	r = mlockdev_unlockall_ex(NULL, &rep);
+	CHECK(r == -1 && errno == ENOTTY, "unlockall_ex: %d %s", r,
+	      strerror(errno));
+	/* ENOTTY from our own device: not mistaken for a stolen descriptor. */
+	CHECK(log_count("open ", NULL) == 1, "%d opens", log_count("open ", NULL));
+	/* The plain calls still work. */
+	r = mlockdev_lockall(MCL_CURRENT);
+	CHECK(r == 0, "lockall: %d", r);
+	setenv("FAKEDEV_VERSION_ERRNO", "EIO", 1);
+	r = mlockdev_supports(MLOCKDEV_FEAT_LOCK_ALL);
+	CHECK(r == -1 && errno == EIO, "supports without VERSION: %d %d", r,
+	      errno);
+	return test_failures;
+}
+
+static int case_report_format(void)
+{
+	struct mlockdev_report rep;
+	char buf[2048], small[16], want[2048];
+	unsigned long kb = (unsigned long)sysconf(_SC_PAGESIZE) / 1024;
+	int n;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.vmas_seen = 40;
+	rep.vmas_changed = 36;
+	rep.vmas_skipped_special = 2;
+	rep.vmas_skipped_hugetlb = 1;
+	rep.vmas_skipped_secretmem = 1;
+	rep.pages_marked = 120;
+	rep.pages_populated = 2871;
+	rep.locked_vm_before = 3;
+	rep.locked_vm_after = 2874;
+	rep.lock_pass_ns = 412345;
+	rep.page_pass_ns = 51000;
+	rep.populate_ns = 1003220999;
+	rep.workers_used = 1;
+	n = mlockdev_report_format(&rep, buf, sizeof(buf));
+	snprintf(want, sizeof(want),
+		 "  VMAs: 40 seen, 36 changed, 4 skipped (special 2, hugetlb 1, secretmem 1)\n"
+		 "  pages: 120 marked, 0 unmarked, 2871 populated\n"
+		 "  populate errors: none\n"
+		 "  VmLck: %lu kB before, %lu kB after (locked_vm 3 -> 2874 pages)\n"
+		 "  time: lock pass 0.412 ms (page pass 0.051 ms), populate 1003.220 ms\n"
+		 "  workers: 1 (the calling thread)\n", 3 * kb, 2874 * kb);
+	CHECK(!strcmp(buf, want), "got:\n%s\nwant:\n%s", buf, want);
+	CHECK(n == (int)strlen(want), "returned %d, want %zu", n, strlen(want));
+
+	/* Like snprintf: cut, NUL-terminated, the whole length returned. */
+	memset(small, 'x', sizeof(small));
+	CHECK(mlockdev_report_format(&rep, small, sizeof(small)) == n &&
+	      small[15] == '\0' && !strncmp(small, want, 15), "cut: '%s'", small);
+	CHECK(mlockdev_report_format(&rep, NULL, 0) == n, "length only");
+
+	/* Errors, workers, a strict failure; nothing skipped. */
+	memset(&rep, 0, sizeof(rep));
+	rep.vmas_seen = 5;
+	rep.populate_errors = 2;
+	rep.populate_first_errno = -EFAULT;
+	rep.populate_first_addr = 0x7f0000002000ULL;
+	rep.failed_vma_start = 0x7f0000001000ULL;
+	rep.failed_vma_end = 0x7f0000005000ULL;
+	rep.workers_used = 3;
+	n = mlockdev_report_format(&rep, buf, sizeof(buf));
+	CHECK(n > 0 && strstr(buf, "  VMAs: 5 seen, 0 changed, 0 skipped\n"),
+	      "%s", buf);
+	CHECK(strstr(buf, "  populate errors: 2, the first EFAULT (Bad address) at 0x7f0000002000\n"),
+	      "%s", buf);
+	CHECK(strstr(buf, "  workers: 3 (the calling thread and 2 kernel workers)\n"),
+	      "%s", buf);
+	CHECK(strstr(buf, "  failed VMA: 0x7f0000001000-0x7f0000005000 could not be made resident; the call was undone\n"),
+	      "%s", buf);
+	rep.workers_used = 0;
+	mlockdev_report_format(&rep, buf, sizeof(buf));
+	CHECK(strstr(buf, "  workers: 0 (nothing faulted in)\n"), "%s", buf);
+
+	errno = SENTINEL;
+	CHECK(mlockdev_report_format(NULL, buf, sizeof(buf)) == -1 &&
+	      errno == EINVAL, "NULL report");
+	return test_failures;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -460,6 +819,18 @@ int main(int argc, char **argv)
 		return !!case_reopen();
 	if (!strcmp(c, "parse"))
 		return !!case_parse();
+	if (!strcmp(c, "ex-success"))
+		return !!case_ex_success();
+	if (!strcmp(c, "ex-invalid"))
+		return !!case_ex_invalid();
+	if (!strcmp(c, "ex-errors"))
+		return !!case_ex_errors();
+	if (!strcmp(c, "ex-pidfd"))
+		return !!case_ex_pidfd();
+	if (!strcmp(c, "ex-old-module"))
+		return !!case_ex_old_module();
+	if (!strcmp(c, "report-format"))
+		return !!case_report_format();
 	fprintf(stderr, "usage: test_lib CASE\n");
 	return 2;
 }

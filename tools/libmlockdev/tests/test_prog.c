@@ -4,13 +4,14 @@
  * munlockall() and knows nothing of mlockdev: the stand-in for
  * unmodified programs in the preload shim tests.
  *
- *   test_prog [lock FLAGS | unlock | fds | setenv NAME=VALUE]...
+ *   test_prog [lock FLAGS | unlock | fds | closefds | setenv NAME=VALUE]...
  *
  * First appends "main pid=P" to $FAKEDEV_LOG (so a test can see what
  * happened before main), then runs each step and prints its result:
  *   mlockall(0x3) = 0 errno=SENTINEL
  *   munlockall() = -1 errno=EPERM
  *   fds=N            descriptors open on $FAKEDEV_PATH
+ * "closefds" closes every descriptor above 2, as daemons do.
  * "setenv FAKEDEV_OPEN_ERRNO=EACCES" plays a program that drops its
  * privileges: from then on the fake device refuses to be opened.
  */
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
 			printf("munlockall() = %d errno=%s\n", r, ename(e));
 		} else if (!strcmp(argv[i], "fds")) {
 			printf("fds=%d\n", fake_fds());
+		} else if (!strcmp(argv[i], "closefds")) {
+			for (r = 3; r < 1024; r++)
+				close(r);
 		} else if (!strcmp(argv[i], "setenv") && i + 1 < argc &&
 			   strchr(argv[i + 1], '=')) {
 			if (putenv(argv[++i])) {

@@ -21,6 +21,20 @@
  *   unlock                  munlockall(), then print
  *                             munlockall() = 0 errno=SENTINEL vmlck_kb=0
  *   exec CMD [ARG...]       execvp() the rest of the command line
+ *   vmas                    print what /proc/self says of the address
+ *                           space now, as the module's report counts it:
+ *                             vmas=23 special=2 lo=0 vmlck_kb=0
+ *                           (VMAs but the gate area [vsyscall]; special:
+ *                           [vvar], [vvar_vclock], [vdso]; lo: VMAs with
+ *                           VM_LOCKED, the "lo" of smaps' VmFlags)
+ *   map-past-eof PATH       create PATH one page long, map four pages of
+ *                           it shared and readable, and print
+ *                             mapped 0x7f..000-0x7f..000
+ *                           (faulting the last three pages is SIGBUS)
+ *   map-anon MB             map MB MiB of fresh anonymous memory, untouched
+ *
+ * The /proc readers use no heap, so that under MCL_FUTURE reading them
+ * maps nothing new.
  *
  * errno is set to a sentinel before each call, so "errno=SENTINEL" after
  * a success shows it was left alone.  Exit status: 0, 2 for a usage
@@ -29,6 +43,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -63,27 +78,136 @@ static const char *ename(int e)
 	       strerrorname_np(e) ? strerrorname_np(e) : "?";
 }
 
-static long vmlck_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6)) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
 static int setup_failed(const char *step)
 {
 	fprintf(stderr, PROBE ": %s: %s\n", step, strerror(errno));
 	return 3;
+}
+
+/*
+ * Call fn on each line of a /proc file, read with read(2) into the
+ * stack (no heap: see the top).  Lines longer than the buffer are cut.
+ */
+static int for_each_line(const char *path, void (*fn)(const char *, void *),
+			 void *data)
+{
+	char buf[8192], *line, *nl;
+	size_t have = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		line = buf;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			fn(line, data);
+			line = nl + 1;
+		}
+		have = (size_t)(buf + have - line);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1) {	/* a very long line */
+			buf[have] = '\0';
+			fn(buf, data);
+			have = 0;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static void vmlck_line(const char *line, void *data)
+{
+	if (!strncmp(line, "VmLck:", 6))
+		*(long *)data = strtol(line + 6, NULL, 10);
+}
+
+static long vmlck_kb(void)
+{
+	long kb = -1;
+
+	if (for_each_line("/proc/self/status", vmlck_line, &kb))
+		return -1;
+	return kb;
+}
+
+struct vma_count {
+	long vmas, special, lo;
+};
+
+/* A line of /proc/self/smaps: a VMA's first line, or one of its fields. */
+static void smaps_line(const char *line, void *data)
+{
+	struct vma_count *c = data;
+	const char *p;
+
+	if (!strncmp(line, "VmFlags:", 8)) {
+		for (p = line + 8; (p = strstr(p, " lo")); p += 3)
+			if (p[3] == ' ' || p[3] == '\0')
+				c->lo++;
+		return;
+	}
+	/* "start-end perms ...": the address range starts the line. */
+	if (!strchr("0123456789abcdef", line[0]) || !strchr(line, '-') ||
+	    strchr(line, ':') < strchr(line, ' '))
+		return;
+	if (strstr(line, "[vsyscall]"))
+		return;		/* the gate area: not in the VMA tree */
+	c->vmas++;
+	if (strstr(line, "[vvar]") || strstr(line, "[vvar_vclock]") ||
+	    strstr(line, "[vdso]"))
+		c->special++;
+}
+
+static int print_vmas(void)
+{
+	struct vma_count c = { 0, 0, 0 };
+
+	if (for_each_line("/proc/self/smaps", smaps_line, &c))
+		return setup_failed("vmas: /proc/self/smaps");
+	printf("vmas=%ld special=%ld lo=%ld vmlck_kb=%ld\n", c.vmas, c.special,
+	       c.lo, vmlck_kb());
+	return 0;
+}
+
+static int map_past_eof(const char *path)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, page))
+		return setup_failed("map-past-eof");
+	p = mmap(NULL, (size_t)page * 4, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return setup_failed("map-past-eof: mmap");
+	close(fd);
+	printf("mapped %p-%p\n", p, (void *)((char *)p + page * 4));
+	return 0;
+}
+
+static int map_anon(const char *arg)
+{
+	unsigned long mb = strtoul(arg, NULL, 10);
+	void *p;
+
+	if (!mb) {
+		fprintf(stderr, PROBE ": map-anon: bad size '%s'\n", arg);
+		return 2;
+	}
+	p = mmap(NULL, mb << 20, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return setup_failed("map-anon");
+	printf("mapped %p-%p\n", p, (void *)((char *)p + (mb << 20)));
+	return 0;
 }
 
 static int set_rlimit(const char *arg)
@@ -186,6 +310,14 @@ int main(int argc, char **argv)
 			e = errno;
 			printf("munlockall() = %d errno=%s vmlck_kb=%ld\n", r,
 			       ename(e), vmlck_kb());
+		} else if (!strcmp(step, "vmas")) {
+			rc = print_vmas();
+		} else if (!strcmp(step, "map-past-eof") && arg) {
+			rc = map_past_eof(arg);
+			i++;
+		} else if (!strcmp(step, "map-anon") && arg) {
+			rc = map_anon(arg);
+			i++;
 		} else if (!strcmp(step, "exec") && arg) {
 			fflush(stdout);
 			execvp(arg, &argv[i + 1]);

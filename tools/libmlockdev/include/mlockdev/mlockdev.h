@@ -10,6 +10,7 @@
 #ifndef MLOCKDEV_MLOCKDEV_H
 #define MLOCKDEV_MLOCKDEV_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <linux/mlockdev.h>
@@ -71,6 +72,69 @@ int mlockdev_flags_from_string(const char *spec, int *flags);
 
 /* The device path the library opens: $MLOCKDEV_DEVICE or /dev/mlockdev. */
 const char *mlockdev_device_path(void);
+
+/*
+ * Since version MLOCKDEV_1.1 of the library, for modules of ABI 1.1 and
+ * later (features MLOCKDEV_FEAT_LOCK_ALL_EX and _UNLOCK_ALL_EX): the
+ * extensible calls, with a mode, another process and a report.
+ */
+
+/**
+ * struct mlockdev_options - how mlockdev_lockall_ex() and
+ * mlockdev_unlockall_ex() act.  All zero, or a NULL pointer, is exactly
+ * mlockdev_lockall() and mlockdev_unlockall().
+ * @mode:	MLOCKDEV_LOCK_STRICT (lock only: all or nothing),
+ *		MLOCKDEV_LOCK_OPENBSD (OpenBSD's rules), MLOCKDEV_LOCK_PIDFD
+ *		(act on the process @pidfd names); passed on unchanged.
+ * @pidfd:	with MLOCKDEV_LOCK_PIDFD, a pidfd of the process to act on
+ *		(pidfd_open(2)); otherwise it must be 0.
+ * @workers:	lock only: threads that fault memory in,
+ *		MLOCKDEV_WORKERS_SYSCALL (0: the module's populate_workers,
+ *		by default the caller alone, as mlockall), a number, or
+ *		MLOCKDEV_WORKERS_AUTO.  Must be 0 for an unlock.
+ * @reserved:	must be zero (EINVAL otherwise): room to grow without a
+ *		new symbol version.
+ */
+struct mlockdev_options {
+	uint64_t mode;
+	int32_t pidfd;
+	uint32_t workers;
+	uint64_t reserved[6];
+};
+
+/*
+ * mlockall(flags) with options, and what it did in *report (the module's
+ * struct mlockdev_report, <linux/mlockdev.h>; NULL if not wanted).
+ * Returns as mlockdev_lockall(): 0, errno untouched; or -1 with errno,
+ * which may also be ENOTTY (the module predates ABI 1.1), EINVAL (a mode
+ * bit it does not know), or for a pidfd call EBADF, ESRCH, EPERM (no
+ * right to ptrace the process) and EINVAL (a kernel thread); in strict
+ * and OpenBSD mode the error that kept memory from being made resident
+ * (EFAULT, ENOMEM, EAGAIN, ...).  *report is filled in on success and on
+ * failure; what the module did not get to is zero.
+ */
+int mlockdev_lockall_ex(int flags, const struct mlockdev_options *opts,
+			struct mlockdev_report *report);
+
+/* munlockall() with options (MLOCKDEV_LOCK_OPENBSD, _PIDFD).  As above. */
+int mlockdev_unlockall_ex(const struct mlockdev_options *opts,
+			  struct mlockdev_report *report);
+
+/*
+ * Does the loaded module implement every MLOCKDEV_FEAT_* bit in
+ * features?  1 yes, 0 no (errno untouched), -1 with errno as for
+ * mlockdev_query() when the device cannot be asked.
+ */
+int mlockdev_supports(uint64_t features);
+
+/*
+ * *report as text, one "  name: value" line per item, into buf (size
+ * bytes, always NUL-terminated when size > 0).  Returns the length of the
+ * whole text, as snprintf(3) does: a value >= size means it was cut; or
+ * -1 with errno EINVAL for a NULL report.
+ */
+int mlockdev_report_format(const struct mlockdev_report *report, char *buf,
+			   size_t size);
 
 /*
  * For static programs: link with
