@@ -46,7 +46,9 @@ lib=$root/usr/lib/$ma
 ctl=$root/usr/bin/mlockdevctl
 check "mlockdevctl --help" "$ctl" --help
 out=$("$ctl" --version 2>&1) || true
-[ "$out" = "mlockdevctl $ver (ABI 1.0)" ] && ok "--version: $out" || bad "--version: $out"
+h=include/uapi/linux/mlockdev.h
+abi=$(sed -n 's/^#define MLOCKDEV_ABI_MAJOR[[:space:]]*//p' "$h").$(sed -n 's/^#define MLOCKDEV_ABI_MINOR[[:space:]]*//p' "$h")
+[ "$out" = "mlockdevctl $ver (ABI $abi)" ] && ok "--version: $out" || bad "--version: $out"
 # The host has no module loaded: status says so and still succeeds.
 if out=$("$ctl" status 2>&1) && grep -q '^module: *mlockdev: not loaded' <<<"$out"; then
 	ok "status: $(head -n 1 <<<"$out")"
