@@ -14,6 +14,9 @@
 #   make test SUITE=diff [CASE=PATTERN] [KERNEL=...]
 #                            the inner loop: rebuild what changed, boot one
 #                            guest, run one suite (or case) and print its KTAP
+#   make fuzz  [KERNEL=...] [SECONDS=60] [SEED=N]
+#                            random operations on the device in a guest,
+#                            invariants checked (Documentation/fuzzing.rst)
 #   make lint                W=1 + sparse on every kernel, checkpatch --strict
 #   make clean               remove build/ and in-place build products
 #
@@ -28,6 +31,8 @@ ACCEL ?= auto
 SUITE ?= diff
 CASE ?=
 KDIR ?= /lib/modules/$(shell uname -r)/build
+SECONDS ?= 60
+SEED ?=
 
 # A KERNEL that is a file is a developer's own kernel, built against KDIR.
 ifneq ($(wildcard $(KERNEL)),)
@@ -43,7 +48,7 @@ MODULE_DIR := build/$(KERNEL_NAME)/module/kernel
 VM_ARGS += --accel $(ACCEL)
 
 .PHONY: all modules modules_install clean run check bench shell lint setup \
-	demo help test
+	demo help test fuzz
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -69,6 +74,9 @@ check:
 test: setup
 	tools/test-one $(VM_ARGS) --suite '$(SUITE)' $(if $(CASE),--case '$(CASE)')
 
+fuzz: setup
+	tools/fuzz/run $(VM_ARGS) --seconds $(SECONDS) $(if $(SEED),--seed $(SEED))
+
 lint: setup
 	tools/check.py --only build --only lint
 
@@ -86,10 +94,11 @@ clean:
 	-$(MAKE) -C tools/libmlockdev clean
 	-$(MAKE) -C tools/mlockdevctl clean
 	-$(MAKE) -C tools/bench clean
+	-$(MAKE) -C tools/fuzz clean
 	find kernel -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name 'modules.order' | \
 		xargs rm -f
 	rm -f Module.symvers modules.order .module-common.o
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,27p' Makefile | sed 's/^# \{0,1\}//'
