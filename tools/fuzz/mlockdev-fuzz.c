@@ -709,7 +709,7 @@ static void op_ex(bool lock)
 {
 	struct mlockdev_lockall_ex *l = (void *)T->buf;
 	struct mlockdev_unlockall_ex *u = (void *)T->buf;
-	static unsigned char before[2 * 4096];
+	static __thread unsigned char before[2 * 4096];	/* per thread, as T->buf */
 	uint64_t must = 0, may = ERR_CALL;
 	uint32_t size = MLOCKDEV_LOCKALL_EX_SIZE_VER0, r = below(100);
 	bool valid = true, tail = false, fdset = false, abi_valid;
