@@ -15,6 +15,9 @@
 #   make test SUITE=diff [CASE=PATTERN] [KERNEL=...]
 #                            the inner loop: rebuild what changed, boot one
 #                            guest, run one suite (or case) and print its KTAP
+#   make fuzz  [KERNEL=...] [SECONDS=60] [SEED=N]
+#                            random operations on the device in a guest,
+#                            invariants checked (Documentation/fuzzing.rst)
 #   make lint                W=1 + sparse on every kernel, checkpatch --strict
 #   make deb                 Debian packages into build/deb/, lintian-checked
 #                            (Documentation/packaging.rst)
@@ -25,7 +28,8 @@
 # KDIR=its build tree.  ACCEL=auto (default: KVM
 # when it can boot a guest here, else TCG), kvm or tcg, for every target
 # that boots a VM.  SUITE is kunit, abi, access, diff, residency,
-# stress, adversity, userspace, bench or all.
+# stress, adversity, userspace, bench, all, or an ABI 1.1 program:
+# diff_ex, diff_pidfd, strict, openbsd, cap, trace, pidfd, workers.
 
 KERNEL ?= stock-6.12
 # make check's kernels: default (all but debug-6.12, to fit a cold run in
@@ -35,6 +39,8 @@ ACCEL ?= auto
 SUITE ?= diff
 CASE ?=
 KDIR ?= /lib/modules/$(shell uname -r)/build
+SECONDS ?= 60
+SEED ?=
 
 # A KERNEL that is a file is a developer's own kernel, built against KDIR.
 ifneq ($(wildcard $(KERNEL)),)
@@ -50,7 +56,7 @@ MODULE_DIR := build/$(KERNEL_NAME)/module/kernel
 VM_ARGS += --accel $(ACCEL)
 
 .PHONY: all modules modules_install clean run check bench shell lint setup \
-	demo help test deb
+	demo help test deb fuzz
 
 all modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -78,6 +84,9 @@ check:
 test: setup
 	tools/test-one $(VM_ARGS) --suite '$(SUITE)' $(if $(CASE),--case '$(CASE)')
 
+fuzz: setup
+	tools/fuzz/run $(VM_ARGS) --seconds $(SECONDS) $(if $(SEED),--seed $(SEED))
+
 lint: setup
 	tools/check.py --only build --only lint
 
@@ -98,10 +107,11 @@ clean:
 	-$(MAKE) -C tools/libmlockdev clean
 	-$(MAKE) -C tools/mlockdevctl clean
 	-$(MAKE) -C tools/bench clean
+	-$(MAKE) -C tools/fuzz clean
 	find kernel -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name 'modules.order' | \
 		xargs rm -f
 	rm -f Module.symvers modules.order .module-common.o
 
 help:
-	@sed -n '3,26p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,32p' Makefile | sed 's/^# \{0,1\}//'
