@@ -258,7 +258,15 @@ class Check:
         ok &= self.build_selftests()
         ok &= self.build_userspace()
         ok &= self.build_bench()
+        ok &= self.build_fuzz()
         return ok
+
+    def build_fuzz(self):
+        rc, text = run(["make", "-C", "tools/fuzz"],
+                       self.log("build-fuzz.log"), stream=False)
+        self.res.add_simple("host", "build: tools/fuzz", rc == 0,
+                            f"make exited {rc}: {text.strip()[-300:]}")
+        return rc == 0
 
     def build_bench(self):
         rc, text = run(["make", "-C", "tools/bench"],
@@ -325,6 +333,8 @@ class Check:
             ("host: ktap parser", unittests("test_ktap.py")),
             ("host: junit writer", unittests("test_results_junit.py")),
             ("host: CI workflow", unittests("test_ci_workflow.py")),
+            ("host: syzkaller description",
+             ["python3", "tools/fuzz/tests/test_syz_desc.py"]),
             ("host: parallel guests", unittests("test_check_jobs.py")),
             ("host: vm log scanner", ["make", "-C", "tools/vm", "check"]),
             ("host: testkernel config check",
@@ -388,6 +398,11 @@ class Check:
         # The benchmark's smoke run (static binary).
         args += ["--add", f"{TOP}/tools/bench/mlockdev-bench:"
                  f"{GUEST_DIR}/bench/mlockdev-bench"]
+        # A minute of the fuzzer (Documentation/fuzzing.rst), 64- and 32-bit.
+        for prog in ("mlockdev-fuzz", "mlockdev-fuzz_32"):
+            path = os.path.join(TOP, "tools", "fuzz", prog)
+            if os.path.isfile(path):
+                args += ["--add", f"{path}:{GUEST_DIR}/fuzz/{prog}"]
         other = self.modules.get(OTHER_KERNEL.get(kernel, ""))
         if other:
             args += ["--add", f"{other}/mlockdev.ko:{GUEST_DIR}/ko-other/mlockdev.ko",
@@ -395,7 +410,8 @@ class Check:
         return args
 
     # invariants last: nothing the run locked may be left behind.
-    GUEST_SUITES = ["kunit", "kselftest", "userspace", "bench", "invariants"]
+    GUEST_SUITES = ["kunit", "kselftest", "userspace", "bench", "fuzz",
+                    "invariants"]
 
     def run_guest(self, kernel, prefix=""):
         """Boot kernel's guest and run every suite; return rc, text, secs."""

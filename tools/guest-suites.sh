@@ -86,6 +86,37 @@ suite_bench() {
 	fi
 }
 
+# A minute of random operations: 45 s of the 64-bit fuzzer, 15 s of the
+# 32-bit one (the compat ioctl path), one seed printed for a rerun with
+# "make fuzz SEED=N".  Its own output goes out as KTAP diagnostics.
+suite_fuzz() {
+	begin fuzz
+	seed=${MLOCKDEV_FUZZ_SEED:-$(date +%s)}
+	echo "KTAP version 1"
+	echo "1..2"
+	n=0
+	rc=0
+	for prog in mlockdev-fuzz:45 mlockdev-fuzz_32:15; do
+		n=$((n + 1))
+		bin=$DIR/fuzz/${prog%:*}
+		secs=${prog#*:}
+		if [ ! -x "$bin" ]; then
+			echo "ok $n ${prog%:*} # SKIP not installed"
+			continue
+		fi
+		"$bin" --seed "$seed" --seconds "$secs" >/tmp/mlockdev-fuzz.out 2>&1
+		s=$?
+		sed 's/^/# /' /tmp/mlockdev-fuzz.out
+		if [ "$s" = 0 ]; then
+			echo "ok $n ${prog%:*} seed $seed, $secs s"
+		else
+			echo "not ok $n ${prog%:*} seed $seed, $secs s: exit $s"
+			rc=1
+		fi
+	done
+	end fuzz $rc
+}
+
 # The end-of-run invariant: nothing left mlocked or unevictable by the
 # whole run.  The baseline is taken before the first suite.
 INV=$DIR/ksft/mlockdev/mlockdev_invariants
@@ -106,7 +137,7 @@ suite_invariants() {
 rc=0
 for suite in "$@"; do
 	case $suite in
-	kunit | kselftest | userspace | bench | invariants)
+	kunit | kselftest | userspace | bench | fuzz | invariants)
 		"suite_$suite" || rc=1 ;;
 	*)
 		echo "guest-suites.sh: unknown suite '$suite'" >&2
