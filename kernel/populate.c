@@ -39,7 +39,9 @@
  * userfaultfd handler that never answers would be forever, and the caller,
  * waiting for the worker, unkillable.  It stops there instead and hands
  * the rest of its range back (@pop->deferred), for the caller to fault
- * with this same loop, killably.
+ * with this same loop, killably.  FOLL_NOWAIT does not keep a fault out
+ * of readahead and ->read_folio(), which run under the mmap lock, so a
+ * worker gets no file other than shmem at all (workers.c).
  */
 #include <linux/ktime.h>
 #include <linux/mm.h>

@@ -26,7 +26,8 @@
  *
  * A worker never waits in a fault (populate.c): where a page needs a
  * fault that waits (I/O, a page lock, a userfaultfd handler), it stops and
- * hands the rest of its chunk back.  The caller, once every worker is
+ * hands the rest of its chunk back; chunks of files other than shmem,
+ * whose reads wait under the mmap lock, only the caller takes.  The caller, once every worker is
  * done, faults those ranges itself, in address order, killably, with the
  * same per-VMA re-checks after every lock drop as the serial path.
  *
@@ -55,6 +56,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/workqueue.h>
@@ -87,6 +89,7 @@ struct mlockdev_chunk {
 	unsigned long end;
 	unsigned long resume;
 	bool handed_back;
+	bool caller_only;	/* a file that is not shmem: see below */
 };
 
 /* What the threads of one parallel populate share. */
@@ -119,6 +122,11 @@ static void mlockdev_pool_run(struct mlockdev_pool *pool,
 		if (atomic_read(&pool->stop))
 			break;
 		c = &pool->chunks[i];
+		if (c->caller_only && pop->call->worker) {
+			c->resume = c->start;
+			c->handed_back = true;
+			continue;
+		}
 		mlockdev_populate_span(pop, c->start, c->end);
 		if (pop->strict_err)
 			atomic_set(&pool->stop, 1);
@@ -147,6 +155,21 @@ static void mlockdev_worker_fn(struct work_struct *work)
 	mlockdev_lru_drain_local();
 	if (atomic_dec_and_test(&pool->running))
 		complete(&pool->done);
+}
+
+/*
+ * Only the caller faults a file that is not shmem.  FOLL_NOWAIT keeps a
+ * worker out of the waits that drop the mmap lock (VM_FAULT_RETRY), but
+ * not out of readahead and ->read_folio, which run under the lock
+ * (maybe_unlock_mmap_for_io() keeps it with FAULT_FLAG_RETRY_NOWAIT):
+ * a FUSE server that does not answer, or an NFS hard mount, would hold a
+ * kworker, which no signal wakes, and with it the caller, in D state.
+ * The caller's own faults there are killable.  Anonymous memory and shmem
+ * never wait for anything a process controls.
+ */
+static bool mlockdev_caller_only(struct vm_area_struct *vma)
+{
+	return vma->vm_file && !shmem_mapping(vma->vm_file->f_mapping);
 }
 
 /* Would populate fault this VMA in? */
@@ -203,6 +226,7 @@ static unsigned long mlockdev_plan(struct mm_struct *mm,
 		     addr += size) {
 			c[n].start = addr;
 			c[n].end = addr + min(vma->vm_end - addr, size);
+			c[n].caller_only = mlockdev_caller_only(vma);
 			n++;
 		}
 	}
@@ -277,7 +301,7 @@ void mlockdev_populate_parallel(struct mlockdev_call *call,
 	if (helpers && wait_for_completion_killable(&pool.done)) {
 		/*
 		 * Killed: every thread stops at its next GUP batch, and none
-		 * waits in a fault, so this wait is short.
+		 * waits in a fault (nor reads a file), so this wait is short.
 		 */
 		atomic_set(&pool.stop, 1);
 		wait_for_completion(&pool.done);

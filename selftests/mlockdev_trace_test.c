@@ -120,12 +120,16 @@ struct event {
 	long pages;			/* populate */
 	int err;			/* populate */
 	char what[24];			/* vma decision, rollback outcome */
+	long who;			/* the thread that traced it */
 };
 
 static struct event events[MAX_EVENTS];
 static int nevents;
 
-/* "  comm-1234   [000] ....  12.3: mlockdev_vma: ..." of @pid only. */
+/*
+ * "  comm-1234   [000] ....  12.3: mlockdev_vma: ..." of @pid only, or of
+ * every thread (kernel workers too) when @pid is -1.
+ */
 static void parse_trace(pid_t pid)
 {
 	char *line, *save = NULL;
@@ -146,7 +150,7 @@ static void parse_trace(pid_t pid)
 			p--;
 		who = strtol(p, NULL, 10);
 		name = strstr(bracket, ": mlockdev_");
-		if (who != pid || !name || nevents == MAX_EVENTS)
+		if ((pid >= 0 && who != pid) || !name || nevents == MAX_EVENTS)
 			continue;
 		name += 2;
 		for (k = 0; k < EV_NR; k++) {
@@ -160,6 +164,7 @@ static void parse_trace(pid_t pid)
 		e = &events[nevents++];
 		memset(e, 0, sizeof(*e));
 		e->kind = k;
+		e->who = who;
 		e->text = name + strlen(ev_names[k]) + 2;
 		switch (k) {
 		case EV_VMA:
@@ -484,6 +489,86 @@ TEST_F(trace, strict_rollback)
 		EXPECT_EQ(EV_ROLLBACK, events[i].kind) TH_LOG("event %d: %s", i,
 							       events[i].text);
 	munmap(p, 8 * self->page);
+}
+
+/*
+ * Parallel populate leaves files that are not shmem to the calling
+ * thread (workers.c: their reads wait under the mmap lock, where a kernel
+ * worker could hang on a FUSE server or an NFS hard mount, unkillable).
+ * A ramfs file is such a file: every populate range inside it must be
+ * the caller's, while kernel workers take part of the anonymous memory.
+ */
+TEST_F(trace, workers_leave_files_to_caller)
+{
+	const unsigned long len = 64UL << 20;
+	struct mlockdev_lockall_ex la;
+	char dir[] = "/tmp/mlockdev-trace-ramfs-XXXXXX", path[256];
+	unsigned long f0, f1, a0, a1;
+	long file_other = 0, file_ours = 0, anon_other = 0;
+	char *anon, *file;
+	int fd, i;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	if (mount("ramfs", dir, "ramfs", 0, NULL)) {
+		rmdir(dir);
+		SKIP(return, "mount ramfs: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, len));
+	file = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, file);
+	anon = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	f0 = (uintptr_t)file;
+	f1 = f0 + len;
+	a0 = (uintptr_t)anon;
+	a1 = a0 + len;
+
+	memset(&la, 0, sizeof(la));
+	la.size = sizeof(la);
+	la.flags = MCL_CURRENT;
+	la.workers = 7;
+	trace_start(self);
+	ASSERT_EQ(0, ioctl(self->fd, MLOCKDEV_IOC_LOCK_ALL_EX, &la))
+		TH_LOG("LOCK_ALL_EX(workers 7): %s", strerror(errno));
+	inst_write(self, "tracing_on", "0");
+	snprintf(path, sizeof(path), "%s/trace", self->inst);
+	ASSERT_LE(0, read_all(path, trace_buf, sizeof(trace_buf)));
+	parse_trace(-1);
+	munlockall();
+
+	for (i = 0; i < nevents; i++) {
+		const struct event *e = &events[i];
+
+		if (e->kind != EV_POPULATE)
+			continue;
+		if (e->start >= f0 && e->end <= f1) {
+			if (e->who == getpid())
+				file_ours += e->pages;
+			else
+				file_other += e->pages;
+		} else if (e->start >= a0 && e->end <= a1 &&
+			   e->who != getpid()) {
+			anon_other += e->pages;
+		}
+	}
+	TH_LOG("workers used %llu; file: %ld pages by the caller, %ld by "
+	       "workers; anonymous: %ld by workers",
+	       (unsigned long long)la.report.workers_used, file_ours,
+	       file_other, anon_other);
+	EXPECT_LT(1ULL, (unsigned long long)la.report.workers_used);
+	EXPECT_LT(0L, anon_other) TH_LOG("no kernel worker populated anything");
+	EXPECT_EQ(0L, file_other);
+	EXPECT_EQ((long)(len / self->page), file_ours);
+
+	munmap(anon, len);
+	munmap(file, len);
+	close(fd);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
 }
 
 TEST_HARNESS_MAIN
