@@ -106,7 +106,9 @@ void mlockdev_undo_record_def_flags(struct mlockdev_call *call)
  * Is the VMA still the one the call changed, as the call left it?  It may
  * have grown meanwhile -- brk() at its end, a stack down at its start --
  * but must still hold all of the range the call changed, and not have
- * moved its start unless it grows down.
+ * moved its start unless it grows down.  Any other VMA that ends higher
+ * has merged with a neighbour that another thread locked (mlock(),
+ * MAP_LOCKED), whose lock is not the call's to undo.
  */
 static struct vm_area_struct *
 mlockdev_undo_find(struct mm_struct *mm, const struct mlockdev_undo_vma *u)
@@ -116,6 +118,9 @@ mlockdev_undo_find(struct mm_struct *mm, const struct mlockdev_undo_vma *u)
 	if (!vma || vma->vm_start > u->start || vma->vm_end < u->end)
 		return NULL;
 	if (vma->vm_start != u->start && !(vma->vm_flags & VM_GROWSDOWN))
+		return NULL;
+	if (vma->vm_end != u->end &&
+	    !(u->start <= mm->start_brk && vma->vm_end <= PAGE_ALIGN(mm->brk)))
 		return NULL;
 	if ((vma->vm_flags & MLOCKDEV_VM_LOCKED_MASK) !=
 	    (u->newflags & MLOCKDEV_VM_LOCKED_MASK))
