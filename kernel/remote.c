@@ -109,7 +109,9 @@ static int mlockdev_may_attach(struct pid *pid, struct mm_struct *mm)
  *
  * Return: 0, -EBADF (not a pidfd), -ESRCH (gone or exiting, or not in the
  * caller's PID namespace), -EINVAL (a kernel thread), -EPERM (no ptrace
- * rights over it).
+ * rights over it), or what opening its /proc/PID/mem failed with
+ * otherwise (-ENOMEM, -EINTR from a fatal signal, -ENFILE), as
+ * process_vm_writev() passes mm_access()'s errors on.
  */
 int mlockdev_remote_get(struct mlockdev_call *call, int pidfd)
 {
