@@ -66,6 +66,17 @@ enum diff_status_field {
 extern const char *const diff_status_names[ST_NR];
 
 /*
+ * Set for a family whose device path faults from another thread (pidfd:
+ * the parent; workers: kernel workers) on a kernel with split RSS
+ * counting (before 6.2): the faulting thread's RSS deltas are cached per
+ * task and reach mm->rss_stat every 64 faults, so a remote fault, which
+ * adds to the mm directly, leaves the status RSS fields of the two paths
+ * apart by what the caches hold.  smaps, which walks the page tables, is
+ * exact and still compared per VMA.
+ */
+extern bool diff_status_rss_inexact;
+
+/*
  * /proc/vmstat events over a child's whole life, measured by the parent.
  * culled/scanned/rescued are left out on purpose: they follow the LRU
  * placement of folios, which the module cannot do (see differential.rst).
