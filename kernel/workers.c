@@ -26,10 +26,11 @@
  *
  * A worker never waits in a fault (populate.c): where a page needs a
  * fault that waits (I/O, a page lock, a userfaultfd handler), it stops and
- * hands the rest of its chunk back; chunks of files other than shmem,
- * whose reads wait under the mmap lock, only the caller takes.  The caller, once every worker is
- * done, faults those ranges itself, in address order, killably, with the
- * same per-VMA re-checks after every lock drop as the serial path.
+ * hands the rest of its chunk back; chunks of anything but anonymous
+ * memory and shmem only the caller takes (mlockdev_caller_only()).  The
+ * caller, once every worker is done, faults those ranges itself, in
+ * address order, killably, with the same per-VMA re-checks after every
+ * lock drop as the serial path.
  *
  * Userfaultfd is the one way the process can act in the middle of a
  * populate, from a handler woken by the fault, and observe its order:
@@ -158,18 +159,22 @@ static void mlockdev_worker_fn(struct work_struct *work)
 }
 
 /*
- * Only the caller faults a file that is not shmem.  FOLL_NOWAIT keeps a
- * worker out of the waits that drop the mmap lock (VM_FAULT_RETRY), but
- * not out of readahead and ->read_folio, which run under the lock
- * (maybe_unlock_mmap_for_io() keeps it with FAULT_FLAG_RETRY_NOWAIT):
- * a FUSE server that does not answer, or an NFS hard mount, would hold a
- * kworker, which no signal wakes, and with it the caller, in D state.
- * The caller's own faults there are killable.  Anonymous memory and shmem
- * never wait for anything a process controls.
+ * Workers fault anonymous memory and shmem only; everything else is the
+ * caller's.  FOLL_NOWAIT keeps a worker out of the waits that drop the
+ * mmap lock (VM_FAULT_RETRY), but not out of readahead and ->read_folio,
+ * which run under the lock (maybe_unlock_mmap_for_io() keeps it with
+ * FAULT_FLAG_RETRY_NOWAIT): a FUSE server that does not answer, or an NFS
+ * hard mount, would hold a kworker, which no signal wakes, and with it
+ * the caller, in D state; the caller's own faults there are killable.
+ * And a special mapping may refuse a remote fault outright (7.3's [vvar]
+ * returns SIGBUS for FAULT_FLAG_REMOTE), where the caller's own fault, as
+ * mlockall()'s, maps it.
  */
 static bool mlockdev_caller_only(struct vm_area_struct *vma)
 {
-	return vma->vm_file && !shmem_mapping(vma->vm_file->f_mapping);
+	if (vma_is_anonymous(vma))
+		return false;
+	return !vma->vm_file || !shmem_mapping(vma->vm_file->f_mapping);
 }
 
 /* Would populate fault this VMA in? */

@@ -77,6 +77,15 @@ extern const char *const diff_status_names[ST_NR];
 extern bool diff_status_rss_inexact;
 
 /*
+ * Set for the pidfd family: the documented divergence remote-vvar may
+ * show (Documentation/differential.rst): since 7.3 the kernel's [vvar]
+ * fault handler refuses remote faults (lib/vdso/datastore.c, SIGBUS for
+ * FAULT_FLAG_REMOTE), so a lock from another process cannot fault [vvar]
+ * in, where the process's own mlockall() does.
+ */
+extern bool diff_remote_vvar_allowed;
+
+/*
  * /proc/vmstat events over a child's whole life, measured by the parent.
  * culled/scanned/rescued are left out on purpose: they follow the LRU
  * placement of folios, which the module cannot do (see differential.rst).

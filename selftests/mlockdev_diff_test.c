@@ -1734,6 +1734,7 @@ int main(int argc, char **argv)
 		if (!(fmask & (1u << f)))
 			continue;
 		run_family = f;
+		diff_remote_vvar_allowed = families[f].call == CALL_PIDFD;
 		diff_status_rss_inexact = split_rss &&
 			(families[f].call == CALL_PIDFD || families[f].workers);
 		if (f)
