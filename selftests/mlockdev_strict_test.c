@@ -43,17 +43,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/mlockdev.h>
-#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "invariants.h"
@@ -419,186 +415,6 @@ TEST_F(strict, guard_region)
 TEST_F(strict, no_failure)
 {
 	run_case(_metadata, self, variant->workers, CASE_NO_FAILURE);
-}
-
-/* ------------------------------------------------------------------ */
-/* A neighbour another thread locked meanwhile                          */
-
-/*
- * The VMA of /proc/self/smaps that holds @addr: its start in *@start, and
- * whether its VmFlags have "lo" (1, 0), or -1.
- */
-static int vma_locked_at(unsigned long addr, unsigned long *start)
-{
-	char line[512];
-	unsigned long s = 0, e = 0;
-	bool in = false;
-	int locked = -1;
-	FILE *f = fopen("/proc/self/smaps", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		/* A VMA's first line starts with its address, in lower case. */
-		if (((line[0] >= '0' && line[0] <= '9') ||
-		     (line[0] >= 'a' && line[0] <= 'f')) &&
-		    sscanf(line, "%lx-%lx ", &s, &e) == 2) {
-			in = addr >= s && addr < e;
-			if (in)
-				*start = s;
-			continue;
-		}
-		if (in && !strncmp(line, "VmFlags:", 8)) {
-			locked = strstr(line, " lo") != NULL;
-			break;
-		}
-	}
-	fclose(f);
-	return locked;
-}
-
-struct neighbour {
-	int uffd;
-	char *where;		/* the neighbour's address */
-	long len;
-	int err;		/* of the thread's mmap, or 0 */
-};
-
-/*
- * The userfaultfd handler: at the populate's first fault in the armed
- * VMA it maps the neighbour MAP_LOCKED right above the anonymous VMA the
- * call has just locked (so the two merge), then lets the fault go on.
- */
-static void *neighbour_thread(void *arg)
-{
-	struct neighbour *nb = arg;
-	struct pollfd pfd = { .fd = nb->uffd, .events = POLLIN };
-	struct uffdio_zeropage zp;
-	struct uffd_msg msg;
-	void *p;
-
-	if (poll(&pfd, 1, 10000) != 1 ||
-	    read(nb->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
-	    msg.event != UFFD_EVENT_PAGEFAULT) {
-		nb->err = ETIMEDOUT;
-		return NULL;
-	}
-	p = mmap(nb->where, nb->len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_LOCKED,
-		 -1, 0);
-	if (p != nb->where)
-		nb->err = p == MAP_FAILED ? errno : EEXIST;
-	zp.range.start = msg.arg.pagefault.address & ~(page - 1);
-	zp.range.len = page;
-	zp.mode = 0;
-	ioctl(nb->uffd, UFFDIO_ZEROPAGE, &zp);
-	return NULL;
-}
-
-/*
- * The subject: A (16 anonymous pages, present), a gap of 16 pages, U (4
- * pages armed with a userfaultfd), F (a shared file mapping past EOF),
- * in that address order.  A strict LOCK_ALL locks A, U and F, populates
- * in address order, waits at U, where the handler maps the neighbour
- * MAP_LOCKED into the gap (merging with the locked A), then fails at F
- * and rolls back.  The neighbour's lock is not the call's to undo: the
- * VMA holding it must still be locked.  Exit: 0 held, 1 undone, 2 could
- * not build it, 3 no merge (nothing to prove).
- */
-static int neighbour_subject(int devfd)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	struct mlockdev_lockall_ex la;
-	struct neighbour nb = { 0 };
-	char path[] = "/tmp/mlockdev-strict-nb-XXXXXX";
-	unsigned long start = 0;
-	char *base, *a, *u, *f;
-	pthread_t t;
-	int fd, ret, err, locked;
-
-	base = mmap(NULL, 256 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
-	if (base == MAP_FAILED || munmap(base, 256 * page))
-		return 2;
-	a = base;
-	u = base + 64 * page;
-	f = base + 128 * page;
-	if (mmap(a, 16 * page, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != a)
-		return 2;
-	memset(a, 1, 16 * page);
-	if (mmap(u, 4 * page, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != u)
-		return 2;
-	fd = mkstemp(path);
-	if (fd < 0)
-		return 2;
-	unlink(path);
-	if (ftruncate(fd, page) ||
-	    mmap(f, 16 * page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 fd, 0) != f)
-		return 2;
-	close(fd);
-	nb.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (nb.uffd < 0 || ioctl(nb.uffd, UFFDIO_API, &api))
-		return 2;
-	memset(&reg, 0, sizeof(reg));
-	reg.range.start = (uintptr_t)u;
-	reg.range.len = 4 * page;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(nb.uffd, UFFDIO_REGISTER, &reg))
-		return 2;
-	nb.where = a + 16 * page;
-	nb.len = 16 * page;
-	if (pthread_create(&t, NULL, neighbour_thread, &nb))
-		return 2;
-
-	memset(&la, 0, sizeof(la));
-	la.size = sizeof(la);
-	la.flags = MCL_CURRENT;
-	la.mode_flags = MLOCKDEV_LOCK_STRICT;
-	ret = ioctl(devfd, MLOCKDEV_IOC_LOCK_ALL_EX, &la);
-	err = errno;
-	pthread_join(t, NULL);
-	printf("# strict LOCK_ALL_EX = %d (%s); the neighbour's mmap: %s\n",
-	       ret, ret ? strerror(err) : "no error",
-	       nb.err ? strerror(nb.err) : "mapped");
-	if (!ret || nb.err)
-		return 2;
-	locked = vma_locked_at((uintptr_t)nb.where, &start);
-	printf("# the VMA holding the neighbour starts at %s, %slocked\n",
-	       start == (uintptr_t)a ? "A (merged)" : "the neighbour",
-	       locked == 1 ? "" : "not ");
-	if (start != (uintptr_t)a)
-		return 3;
-	return locked == 1 ? 0 : 1;
-}
-
-TEST(rollback_spares_a_neighbour_locked_meanwhile)
-{
-	int devfd, status;
-	pid_t pid;
-
-	if (geteuid())
-		SKIP(return, "needs root (userfaultfd, the device)");
-	devfd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-	if (devfd < 0)
-		SKIP(return, "%s: %s", DEV_PATH, strerror(errno));
-	page = sysconf(_SC_PAGESIZE);
-	fflush(NULL);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(neighbour_subject(devfd));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	close(devfd);
-	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("status 0x%x", status);
-	if (WEXITSTATUS(status) == 3)
-		SKIP(return, "the neighbour did not merge with the locked VMA");
-	ASSERT_NE(2, WEXITSTATUS(status)) TH_LOG("could not build the case");
-	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("the failed strict call unlocked the neighbour another thread locked");
 }
 
 int main(int argc, char **argv)
