@@ -256,8 +256,13 @@ static bool compare_status(const struct diff_snapshot *a,
 
 		if (diff_status_rss_inexact && status_from_rss(i))
 			continue;
-		/* [vvar] is a file page in the RSS counters. */
-		if (i == ST_VMHWM || i == ST_VMRSS || i == ST_RSSFILE)
+		/*
+		 * [vvar] is a file page in the RSS counters; VmHWM, a peak
+		 * taken when the mm is unmapped from, may predate it or not.
+		 */
+		if (remote_vvar_kb && i == ST_VMHWM)
+			continue;
+		if (i == ST_VMRSS || i == ST_RSSFILE)
 			excused = remote_vvar_kb;
 		snprintf(what, sizeof(what), "/proc/self/status %s",
 			 diff_status_names[i]);
