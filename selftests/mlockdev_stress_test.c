@@ -674,27 +674,6 @@ static long wait_rss(pid_t pid, long rss0_kb, size_t bytes, double deadline,
 	return kb;
 }
 
-/* Reap @pid; the time it took, or -1 after @limit seconds (then killed). */
-static double reap(pid_t pid, int *status, double limit)
-{
-	double t0 = rc_now();
-
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
-
-		if (w == pid)
-			return rc_now() - t0;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (rc_now() - t0 > limit) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			return -1;
-		}
-		rc_sleep_ms(1);
-	}
-}
-
 /* How much populating to see before acting: 1/8 of the mapping at most. */
 static size_t head_start(size_t len)
 {
@@ -855,7 +834,7 @@ static int case_sigkill(enum rc_path path)
 	      "VmLck %ld kB while populating %zu MiB: not inside LOCK_ALL", vmlck,
 	      len / RC_MIB);
 	kill(pid, SIGKILL);
-	took = reap(pid, &status, 300);
+	took = rc_reap(pid, &status, 300);
 	NOTE("SIGKILL with %ld of %zu MiB populated: reaped after %.3f s",
 	     (rss - rss0) / 1024, len / RC_MIB, took);
 	bound = prompt_bound(len, rss, rss0, rate);
@@ -893,7 +872,7 @@ static int case_exit_group(enum rc_path path)
 	/* "X": the main thread is exiting; "L": the lock finished first. */
 	if (read(rfd, &c, 1) != 1)
 		c = '?';
-	took = reap(pid, &status, 300);
+	took = rc_reap(pid, &status, 300);
 	NOTE("exit_group during the populate of %zu MiB: reaped after %.3f s",
 	     len / RC_MIB, took);
 	CHECK(c == 'X', "the lock finished before the exit ('%c'): populate too fast to race", c);
@@ -925,7 +904,7 @@ static int case_main_exit(enum rc_path path)
 		NOTE("cannot start the victim: %s", strerror(errno));
 		return KSFT_FAIL;
 	}
-	took = reap(pid, &status, cfg.case_timeout / 2);
+	took = rc_reap(pid, &status, cfg.case_timeout / 2);
 	NOTE("main thread exited during the populate of %zu MiB; process ended after %.3f s",
 	     len / RC_MIB, took);
 	CHECK(took >= 0, "the process did not end (killed after %lu s)",
@@ -1010,7 +989,7 @@ static int run_case(const struct test_case *tc)
 		case_name = tc->name;
 		_exit(tc->fn(tc->path));
 	}
-	if (reap(pid, &status, cfg.case_timeout) < 0) {
+	if (rc_reap(pid, &status, cfg.case_timeout) < 0) {
 		ksft_print_msg("%s: FAIL: still running after %lu s, killed\n",
 			       tc->name, cfg.case_timeout);
 		return KSFT_FAIL;

@@ -168,27 +168,6 @@ TEST_F(workers, workers_used)
 	EXPECT_EQ(1, n) TH_LOG("workers 1, populate_workers=2: %d threads", n);
 }
 
-/* Reap @pid; the time it took, or -1 after @limit s (then killed). */
-static double reap(pid_t pid, int *status, double limit)
-{
-	double t0 = rc_now();
-
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
-
-		if (w == pid)
-			return rc_now() - t0;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (rc_now() - t0 > limit) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			return -1;
-		}
-		rc_sleep_ms(1);
-	}
-}
-
 static void sigkill_case(struct __test_metadata *_metadata, int fd,
 			 uint32_t workers)
 {
@@ -234,7 +213,7 @@ static void sigkill_case(struct __test_metadata *_metadata, int fd,
 	ASSERT_LE(0, rss) TH_LOG("the caller is gone before the kill");
 	rate = (rss - rss0) / 1024.0 / (rc_now() - t0);
 	kill(pid, SIGKILL);
-	took = reap(pid, &status, 300);
+	took = rc_reap(pid, &status, 300);
 
 	/* What the rest would have taken, halved, within [0.5 s, 15 s]. */
 	left_s = rate > 0 ? ((double)(mb << 10) - (rss - rss0)) / 1024 / rate : 30;

@@ -11,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -514,4 +516,24 @@ double rc_populate_rate(void)
 		return 10;
 	munmap(p, len);
 	return dt > 0 ? len / RC_MIB / dt : 1000;
+}
+
+double rc_reap(pid_t pid, int *status, double limit)
+{
+	double t0 = rc_now();
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+
+		if (w == pid)
+			return rc_now() - t0;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (rc_now() - t0 > limit) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return -1;
+		}
+		rc_sleep_ms(1);
+	}
 }

@@ -53,6 +53,9 @@ double rc_now(void);
 void rc_sleep_ms(unsigned int ms);
 
 /* Write @text to @path: 0 or the errno value. */
+/* Reap @pid: the seconds it took, or -1 after @limit s (then killed). */
+double rc_reap(pid_t pid, int *status, double limit);
+
 int rc_write_file(const char *path, const char *text);
 /* Read up to @size-1 bytes of @path into @buf, NUL-terminated: 0 or errno. */
 int rc_read_file(const char *path, char *buf, size_t size);
