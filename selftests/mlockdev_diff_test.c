@@ -1762,7 +1762,7 @@ int main(int argc, char **argv)
 			ksft_print_msg("family %s: %s\n", families[f].name,
 				       families[f].what);
 		if (diff_status_rss_inexact)
-			ksft_print_msg("family %s: VmHWM, VmRSS and Rss* of /proc/self/status not compared: split RSS counting before 6.2 (diff.h); smaps Rss per VMA is\n",
+			ksft_print_msg("family %s: VmHWM, VmRSS and Rss* of /proc/self/status not compared: split RSS counting before 6.2 (diff.h); smaps Rss per VMA is compared\n",
 				       families[f].name);
 		family_unsupported(f, features, fwhy, sizeof(fwhy));
 		for (i = 0; i < NR_SCENARIOS; i++) {
