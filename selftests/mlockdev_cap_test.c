@@ -246,7 +246,11 @@ TEST_F(cap, refuses_over_the_cap)
 		TH_LOG("%s", why);
 }
 
-/* One racer: map, say how much it would lock, wait for the start, lock. */
+/*
+ * One racer: map, say how much it would lock, wait for the start, lock.
+ * 20 rounds of two take over 30 s (the harness default) on a KASAN
+ * kernel under TCG (debug-7.3: killed at 30 s), hence the test timeout.
+ */
 static void __attribute__((noreturn))
 racer(int fd, int report_fd, int go_fd, int done_fd)
 {
@@ -272,7 +276,7 @@ racer(int fd, int report_fd, int go_fd, int done_fd)
 	_exit(0);
 }
 
-TEST_F(cap, race_for_the_last_pages)
+TEST_F_TIMEOUT(cap, race_for_the_last_pages, 600)
 {
 	unsigned long rounds = rc_env_ulong("MLOCKDEV_CAP_ROUNDS", 20), r;
 	unsigned long one = 0, none = 0, both = 0;
